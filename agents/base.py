@@ -1,0 +1,159 @@
+"""What every domain agent shares: lifecycle, status rows, events, retries, breaker, failure marker.
+
+An agent subclass implements only `run(context)`, its own ranking. `agent_task(AgentClass)` turns it
+into a Celery task with a stable name, declared retries for transient errors, time limits and late
+acknowledgement. On the last attempt a failure is *returned* as a marker instead of raised, because a
+header task that ends in FAILURE stops the chord's callback from ever running; this way the
+FinalPlanner always runs and can produce a partial plan.
+"""
+
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from celery import Task, shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+
+from planning import selectors, services
+from planning.models import AgentRunStatus
+
+from .analyzer import Brief
+from .errors import TRANSIENT_ERRORS
+from .pipeline import agent_task_name
+from .providers import CatalogProvider
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AgentContext:
+    """Everything an agent needs for one attempt."""
+
+    plan_id: str
+    brief: Brief
+    upstream: Mapping[str, Mapping[str, Any]]
+    attempt: int
+
+
+def describe(exc: BaseException) -> str:
+    """`ExceptionName: message`, for run rows and events."""
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+class Agent(ABC):
+    """A domain agent. Subclasses set `name` and implement `run`."""
+
+    name: ClassVar[str]
+    top_n: ClassVar[int] = 3
+
+    def __init__(self, provider: CatalogProvider | None = None) -> None:
+        self.provider = provider or CatalogProvider(self.name)
+
+    @abstractmethod
+    def run(self, context: AgentContext) -> dict[str, Any]:
+        """Rank options against the brief; JSON-ready, with a `summary` (and `choices`, best first)."""
+
+    def execute(self, *, plan_id: str, task_id: str, last_attempt: bool) -> dict[str, str]:
+        """One attempt: claim the run, do the work, record how it ended, return the chord's marker.
+
+        Transient errors before the last attempt are re-raised for Celery's autoretry; a redelivered
+        or duplicate message for a finished run returns the stored outcome without running again.
+        """
+        run = services.agent_run_start(plan_id=plan_id, agent=self.name, task_id=task_id)
+        if run is None:
+            return self.marker(selectors.agent_run_status(plan_id=plan_id, agent=self.name))
+        context = AgentContext(
+            plan_id=plan_id,
+            brief=Brief.from_dict(run.plan.brief),
+            upstream=selectors.agent_results(plan_id=plan_id, agents=run.depends_on),
+            attempt=run.attempts,
+        )
+        try:
+            result = self.run(context)
+        except SoftTimeLimitExceeded:
+            return self._end(plan_id, AgentRunStatus.TIMED_OUT, error="The agent ran past its time limit.")
+        except TRANSIENT_ERRORS as exc:
+            if not last_attempt:
+                services.agent_run_retrying(plan_id=plan_id, agent=self.name, error=describe(exc))
+                raise
+            return self._end(
+                plan_id, AgentRunStatus.FAILED, error=f"Gave up after {run.attempts} attempts: {describe(exc)}"
+            )
+        except Exception as exc:
+            logger.exception("Agent %s failed on plan %s", self.name, plan_id)
+            return self._end(plan_id, AgentRunStatus.FAILED, error=describe(exc))
+        return self._end(plan_id, AgentRunStatus.SUCCEEDED, result=result)
+
+    def _end(
+        self, plan_id: str, status: str, *, result: dict[str, Any] | None = None, error: str = ""
+    ) -> dict[str, str]:
+        services.agent_run_finish(plan_id=plan_id, agent=self.name, status=status, result=result, error=error)
+        return self.marker(status)
+
+    def top(self, scored: list[tuple[float, dict[str, Any]]]) -> list[dict[str, Any]]:
+        """The best `top_n` options, each with its rounded score; ties go to the cheaper option."""
+        ranked = sorted(scored, key=lambda pair: (-pair[0], pair[1]["cost"], pair[1]["name"]))
+        return [{**option, "score": round(score, 1)} for score, option in ranked[: self.top_n]]
+
+    def marker(self, status: str | None) -> dict[str, str]:
+        """The small value a header task returns to the chord; the planner reads results from the database."""
+        return {"agent": self.name, "status": status or "missing"}
+
+
+def task_options(name: str) -> dict[str, Any]:
+    """Celery options for an agent's task, from settings.AGENT_POLICIES[name]."""
+    policy = settings.AGENT_POLICIES[name]
+    return {
+        "name": agent_task_name(name),
+        "bind": True,
+        "autoretry_for": TRANSIENT_ERRORS,
+        "max_retries": policy["max_retries"],
+        "retry_backoff": policy["retry_backoff"],
+        "retry_backoff_max": policy["retry_backoff_max"],
+        "retry_jitter": policy["retry_jitter"],
+        "default_retry_delay": policy["retry_backoff_max"],
+        "soft_time_limit": policy["soft_time_limit"],
+        "time_limit": policy["time_limit"],
+        "acks_late": True,
+        "reject_on_worker_lost": True,
+    }
+
+
+def is_last_attempt(task: Task) -> bool:
+    """True on the attempt after which Celery would not retry again."""
+    return task.max_retries is not None and task.request.retries >= task.max_retries
+
+
+def agent_task(agent_class: type[Agent]) -> Task:
+    """Register `agent_class` as the Celery task `agents.<name>`, taking only a plan id."""
+
+    def run(self: Task, plan_id: str, **_: Any) -> dict[str, str]:
+        return agent_class().execute(plan_id=plan_id, task_id=self.request.id, last_attempt=is_last_attempt(self))
+
+    run.__name__ = run.__qualname__ = f"{agent_class.name}_task"
+    run.__doc__ = f"Run the {agent_class.name} agent for one plan."
+    return shared_task(**task_options(agent_class.name))(run)
+
+
+def planner_task(finalize: Callable[[str], Any], fail: Callable[[str, str], Any]) -> Task:
+    """Register the FinalPlanner (the chord's callback) as the task `agents.planner`."""
+
+    def run(self: Task, plan_id: str, **_: Any) -> str:
+        try:
+            return finalize(plan_id)
+        except TRANSIENT_ERRORS:
+            if not is_last_attempt(self):
+                raise
+            logger.exception("The planner gave up on plan %s", plan_id)
+            fail(plan_id, "The planner could not reach its dependencies.")
+        except Exception as exc:
+            logger.exception("The planner failed on plan %s", plan_id)
+            fail(plan_id, describe(exc))
+        return "failed"
+
+    run.__name__ = run.__qualname__ = "planner_task"
+    run.__doc__ = "Aggregate a plan's agent results into its final plan."
+    return shared_task(**task_options("planner"))(run)

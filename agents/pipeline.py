@@ -1,0 +1,73 @@
+"""Turns a plan's dependency graph into a Celery chord: agents in the header, FinalPlanner as callback.
+
+Each weakly connected part of the graph becomes one chain in topological order, and the parts run in
+parallel in the chord's header; e.g. {theme, cake←theme, venue, budget} gives
+chord([chain(theme, cake), venue, budget], planner). Signatures are immutable and carry only the
+plan id: an agent reads what it depends on from the database, not from the previous task's return.
+"""
+
+from collections.abc import Mapping, Sequence
+
+from celery import chain, chord, group, signature
+from celery.canvas import Signature
+
+PLANNER_TASK = "agents.planner"
+
+
+def agent_task_name(agent: str) -> str:
+    """The stable Celery task name of a domain agent."""
+    return f"agents.{agent}"
+
+
+def graph_components(graph: Mapping[str, Sequence[str]]) -> list[list[str]]:
+    """Split a dependency graph into connected parts, each in a topological order.
+
+    Parts and their members keep the graph's own order where dependencies allow.
+    Raises ValueError on a dependency outside the graph or a cycle.
+    """
+    order = list(graph)
+    for agent, deps in graph.items():
+        unknown = set(deps) - set(graph)
+        if unknown:
+            raise ValueError(f"{agent} depends on unknown agents: {sorted(unknown)}")
+    parent = {agent: agent for agent in order}
+
+    def root(agent: str) -> str:
+        while parent[agent] != agent:
+            agent = parent[agent]
+        return agent
+
+    for agent, deps in graph.items():
+        for dep in deps:
+            parent[root(agent)] = root(dep)
+    parts: dict[str, list[str]] = {}
+    for agent in topological_order(graph):
+        parts.setdefault(root(agent), []).append(agent)
+    return sorted(parts.values(), key=lambda part: min(order.index(agent) for agent in part))
+
+
+def topological_order(graph: Mapping[str, Sequence[str]]) -> list[str]:
+    """The graph's agents with every agent after its dependencies (stable: ties keep graph order)."""
+    done: list[str] = []
+    pending = list(graph)
+    while pending:
+        ready = [agent for agent in pending if set(graph[agent]) <= set(done)]
+        if not ready:
+            raise ValueError(f"Dependency cycle among {sorted(pending)}")
+        done.append(ready[0])
+        pending.remove(ready[0])
+    return done
+
+
+def plan_canvas(*, plan_id: str, graph: Mapping[str, Sequence[str]]) -> Signature:
+    """The chord that runs a plan's agents and then its FinalPlanner."""
+    header = []
+    for part in graph_components(graph):
+        steps = [signature(agent_task_name(agent), args=(plan_id,), immutable=True) for agent in part]
+        header.append(steps[0] if len(steps) == 1 else chain(*steps))
+    return chord(group(header), signature(PLANNER_TASK, args=(plan_id,), immutable=True))
+
+
+def pipeline_dispatch(*, plan_id: str, graph: Mapping[str, Sequence[str]]) -> str:
+    """Enqueue a plan's chord; returns the id of the planner's result."""
+    return plan_canvas(plan_id=plan_id, graph=graph).apply_async().id

@@ -1,0 +1,49 @@
+"""The agents' boundary to what can fail: every catalog read goes through a circuit breaker, and
+faults (errors, latency) can be injected here for tests and demos (see agents.faults)."""
+
+import random
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from planning import selectors
+from planning.models import Cake, Theme, Venue
+
+from .breaker import breaker_for
+from .errors import PermanentAgentError, TransientAgentError
+from .faults import fault_get
+
+T = TypeVar("T")
+
+
+class CatalogProvider:
+    """Catalog queries for one agent, guarded by that agent's breaker."""
+
+    def __init__(self, agent: str) -> None:
+        self.agent = agent
+
+    def call(self, query: Callable[..., T], /, **kwargs) -> T:
+        """Run a query through the breaker (and any configured fault)."""
+        return breaker_for(f"catalog.{self.agent}").call(self._with_faults, query, **kwargs)
+
+    def _with_faults(self, query: Callable[..., T], /, **kwargs) -> T:
+        fault = fault_get(self.agent)
+        if fault:
+            if fault.get("latency_ms"):
+                time.sleep(fault["latency_ms"] / 1000)
+            if random.random() < float(fault.get("error_rate", 0)):
+                error = PermanentAgentError if fault.get("error") == "permanent" else TransientAgentError
+                raise error(f"Injected fault in the {self.agent} catalog provider.")
+        return query(**kwargs)
+
+    def venues(self, *, city: str, guests: int) -> list[Venue]:
+        return self.call(selectors.venue_candidates, city=city, guests=guests)
+
+    def themes(self) -> list[Theme]:
+        return self.call(selectors.theme_candidates)
+
+    def cakes(self, *, city: str, servings: int) -> list[Cake]:
+        return self.call(selectors.cake_candidates, city=city, servings=servings)
+
+    def cost_index(self, *, city: str | None) -> float:
+        return self.call(selectors.city_cost_index, city=city)

@@ -1,0 +1,20 @@
+"""The Celery tasks: one per domain agent (chord header) and the FinalPlanner (chord callback)."""
+
+from planning import services
+
+from .base import agent_task, planner_task
+from .budget import BudgetAgent
+from .cake import CakeAgent
+from .theme import ThemeAgent
+from .venue import VenueAgent
+
+AGENTS = {agent.name: agent for agent in (ThemeAgent, VenueAgent, CakeAgent, BudgetAgent)}
+
+theme_task = agent_task(ThemeAgent)
+venue_task = agent_task(VenueAgent)
+cake_task = agent_task(CakeAgent)
+budget_task = agent_task(BudgetAgent)
+planner = planner_task(
+    finalize=lambda plan_id: getattr(services.plan_finalize(plan_id=plan_id), "status", "missing"),
+    fail=lambda plan_id, error: services.plan_fail(plan_id=plan_id, error=error),
+)

@@ -1,0 +1,66 @@
+"""ThemeAgent: ranks themes by the guests' preferences, the party type, the age group and cost."""
+
+from typing import Any
+
+from planning.models import Theme
+
+from .base import Agent, AgentContext
+from .budget import category_target
+
+
+def theme_matches(theme: Theme, preference: str) -> bool:
+    """True when a preference names this theme (a keyword, its slug or its name)."""
+    asked = set(preference.lower().split())
+    names = [keyword.lower() for keyword in theme.keywords] + [theme.slug.replace("-", " "), theme.name.lower()]
+    return bool(asked) and any(asked <= set(name.split()) or set(name.split()) <= asked for name in names)
+
+
+class ThemeAgent(Agent):
+    name = "theme"
+
+    def run(self, context: AgentContext) -> dict[str, Any]:
+        brief = context.brief
+        target = category_target(context, "theme")
+        scored = [self._score(theme, context, target) for theme in self.provider.themes()]
+        choices = self.top([pair for pair in scored if pair is not None])
+        if not choices:
+            return {"summary": "No theme suits this party.", "choices": []}
+        best = choices[0]
+        asked = ", ".join(brief.theme_preferences)
+        summary = f"{best['name']} (${best['cost']:,.0f})" + (f" for '{asked}'" if asked else "")
+        return {"summary": summary, "choices": choices}
+
+    def _score(self, theme: Theme, context: AgentContext, target: float | None) -> tuple[float, dict[str, Any]] | None:
+        brief = context.brief
+        suits_age = brief.age_group in theme.age_groups or "all" in theme.age_groups
+        if brief.age_group == "kids" and not suits_age:
+            return None
+        cost = theme.cost_for(brief.guest_count)
+        score, reasons = 0.0, []
+        matched = [preference for preference in brief.theme_preferences if theme_matches(theme, preference)]
+        if matched:
+            score += 50 * len(matched)
+            reasons.append(f"matches the request for {', '.join(matched)}")
+        if brief.party_type in theme.party_types:
+            score += 15
+            reasons.append(f"made for {brief.party_type.replace('_', ' ')} parties")
+        if suits_age:
+            score += 10
+            reasons.append(f"suits {brief.age_group}")
+        if target is not None:
+            if cost <= target:
+                score += 10
+                reasons.append(f"decorations within the ${target:,.0f} allowance")
+            else:
+                score -= min(40, 20 * (cost - target) / target)
+                reasons.append(f"decorations over the ${target:,.0f} allowance")
+        option = {
+            "slug": theme.slug,
+            "name": theme.name,
+            "cost": float(cost),
+            "style_tags": list(theme.style_tags),
+            "keywords": list(theme.keywords),
+            "description": theme.description,
+            "reasons": reasons,
+        }
+        return score, option

@@ -1,0 +1,68 @@
+"""VenueAgent: ranks the city's venues by fit for the party: size, setting, suitability, price, rating."""
+
+from typing import Any
+
+from planning.models import Venue
+
+from .base import Agent, AgentContext
+from .budget import category_target
+
+
+class VenueAgent(Agent):
+    name = "venue"
+
+    def run(self, context: AgentContext) -> dict[str, Any]:
+        brief = context.brief
+        if not brief.city:
+            return {"summary": "No known city in the request, so no venue could be chosen.", "choices": []}
+        target = category_target(context, "venue")
+        venues = self.provider.venues(city=brief.city, guests=brief.guest_count)
+        choices = self.top([self._score(venue, context, target) for venue in venues])
+        if not choices:
+            return {"summary": f"No venue in the catalog holds {brief.guest_count} guests there.", "choices": []}
+        best = choices[0]
+        return {"summary": f"{best['name']} (capacity {best['capacity']}, ${best['cost']:,.0f})", "choices": choices}
+
+    def _score(self, venue: Venue, context: AgentContext, target: float | None) -> tuple[float, dict[str, Any]]:
+        brief = context.brief
+        cost = venue.cost_for(brief.guest_count)
+        score, reasons = 0.0, []
+        occupancy = brief.guest_count / venue.capacity
+        score += 20 * occupancy
+        if occupancy >= 0.5:
+            reasons.append(f"{venue.capacity} places for {brief.guest_count} guests")
+        if brief.party_type in venue.party_types:
+            score += 15
+            reasons.append(f"hosts {brief.party_type.replace('_', ' ')} parties")
+        if brief.setting != "any":
+            if venue.setting == brief.setting:
+                score += 20
+                reasons.append(f"{venue.setting} as requested")
+            elif venue.setting == "mixed":
+                score += 10
+                reasons.append("indoor and outdoor space")
+            else:
+                score -= 25
+        if brief.age_group == "kids" and "kids_play_area" in venue.amenities:
+            score += 15
+            reasons.append("has a kids' play area")
+        if target is not None:
+            if cost <= target:
+                score += 15
+                reasons.append(f"within the ${target:,.0f} venue allowance")
+            else:
+                score -= min(60, 30 * (cost - target) / target)
+                reasons.append(f"over the ${target:,.0f} venue allowance")
+        score += (float(venue.rating) - 3.5) * 10
+        option = {
+            "id": venue.pk,
+            "name": venue.name,
+            "city": venue.city.name,
+            "capacity": venue.capacity,
+            "setting": venue.setting,
+            "amenities": list(venue.amenities),
+            "rating": float(venue.rating),
+            "cost": float(cost),
+            "reasons": reasons,
+        }
+        return score, option

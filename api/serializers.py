@@ -1,0 +1,80 @@
+"""Request and response shapes of the API."""
+
+import datetime
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from planning.models import AgentRun, Plan
+
+PARTY_TYPES = (
+    "birthday", "wedding", "anniversary", "baby_shower", "bridal_shower", "graduation",
+    "corporate", "holiday", "retirement", "engagement", "reunion", "general",
+)  # fmt: skip
+DIETARY_NEEDS = ("vegan", "vegetarian", "gluten_free", "nut_free", "dairy_free")
+MAX_TEXT_LENGTH = 2000
+
+
+class PlanCreateInputSerializer(serializers.Serializer):
+    """A party described in words, in fields, or both."""
+
+    text = serializers.CharField(required=False, allow_blank=True, max_length=MAX_TEXT_LENGTH, trim_whitespace=True)
+    party_type = serializers.ChoiceField(choices=PARTY_TYPES, required=False)
+    guest_count = serializers.IntegerField(required=False, min_value=1, max_value=1000)
+    date = serializers.DateField(required=False)
+    city = serializers.CharField(required=False, max_length=100)
+    budget = serializers.IntegerField(required=False, min_value=50, max_value=1_000_000)
+    dietary_needs = serializers.ListField(
+        child=serializers.ChoiceField(choices=DIETARY_NEEDS), required=False, max_length=len(DIETARY_NEEDS)
+    )
+    theme_preferences = serializers.ListField(child=serializers.CharField(max_length=50), required=False, max_length=10)
+    age_group = serializers.ChoiceField(choices=("kids", "teens", "adults", "all"), required=False)
+    setting = serializers.ChoiceField(choices=("indoor", "outdoor", "any"), required=False)
+
+    def validate_date(self, value: datetime.date) -> datetime.date:
+        today = timezone.localdate()
+        if value < today:
+            raise serializers.ValidationError("The date is in the past.")
+        if value > today + datetime.timedelta(days=3 * 365):
+            raise serializers.ValidationError("The date is more than three years away.")
+        return value
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs.get("text") and len(attrs) == ("text" in attrs):
+            raise serializers.ValidationError("Describe the party in `text` or give at least one field.")
+        if "date" in attrs:
+            attrs["date"] = attrs["date"].isoformat()
+        return attrs
+
+
+class AgentRunSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AgentRun
+        fields = (
+            "agent",
+            "status",
+            "depends_on",
+            "attempts",
+            "started_at",
+            "finished_at",
+            "duration_ms",
+            "result",
+            "error",
+        )
+
+
+class PlanSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Plan
+        fields = ("id", "status", "request_text", "created_at", "updated_at", "finished_at")
+
+
+class PlanDetailSerializer(serializers.ModelSerializer):
+    agent_runs = AgentRunSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Plan
+        fields = (
+            "id", "status", "version", "request_text", "request_fields", "brief", "agent_runs", "result",
+            "error", "event_seq", "created_at", "updated_at", "dispatched_at", "finished_at",
+        )  # fmt: skip

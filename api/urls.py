@@ -1,0 +1,16 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from . import views
+
+app_name = "api"
+
+urlpatterns = [
+    path("health/", views.HealthApi.as_view(), name="health"),
+    path("auth/token/", views.TokenObtainApi.as_view(), name="token-obtain"),
+    path("auth/token/refresh/", views.TokenRefreshApi.as_view(), name="token-refresh"),
+    path("plans/", views.PlanListCreateApi.as_view(), name="plan-list"),
+    path("plans/<uuid:plan_id>/", views.PlanDetailApi.as_view(), name="plan-detail"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+]

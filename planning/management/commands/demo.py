@@ -1,0 +1,67 @@
+"""`manage.py demo`: the whole system on one machine, with no external services unless configured."""
+
+import time
+
+from django.core.management.base import BaseCommand
+
+from partyproject.embedded import free_port, wait_until
+from planning import cli, services
+
+SAMPLE_REQUEST = "30th birthday, 40 guests, Austin, jazz theme, $3,000, one vegan"
+
+
+class Command(BaseCommand):
+    help = "Migrate, seed the catalog, create a demo user, start a broker, a worker and the API, plan a sample party."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--port", type=int, default=0, help="API port (default: 8000 if free).")
+        parser.add_argument("--once", action="store_true", help="Plan the sample party and exit.")
+
+    def handle(self, *args, port: int, once: bool, **options) -> None:
+        cli.database_prepare()
+        user = cli.demo_user_ensure()
+        with cli.pipeline_services(start_worker=True) as running:
+            self.stdout.write(f"Planning a sample party: {SAMPLE_REQUEST!r}")
+            plan = cli.plan_wait(plan_id=services.plan_create(owner=user, text=SAMPLE_REQUEST).id, timeout=120)
+            self.stdout.write(cli.plan_render(plan))
+            if once:
+                return
+            port = port or self._default_port()
+            server = running.start_server(port=port)
+            wait_until(lambda: self._listening(port), timeout=30, what="the API server")
+            self.stdout.write(self._tour(port))
+            try:
+                while server.poll() is None:
+                    time.sleep(1)
+            except KeyboardInterrupt:
+                self.stdout.write("Stopping…")
+
+    @staticmethod
+    def _default_port() -> int:
+        return 8000 if Command._free(8000) else free_port()
+
+    @staticmethod
+    def _free(port: int) -> bool:
+        import socket
+
+        with socket.socket() as sock:
+            return sock.connect_ex(("127.0.0.1", port)) != 0
+
+    @staticmethod
+    def _listening(port: int) -> bool:
+        return not Command._free(port)
+
+    @staticmethod
+    def _tour(port: int) -> str:
+        base = f"http://127.0.0.1:{port}/api/v1"
+        return f"""
+The API is up at {base}/ (admin: http://127.0.0.1:{port}/admin/, Ctrl-C stops everything).
+
+  TOKEN=$(curl -s -X POST {base}/auth/token/ -H 'Content-Type: application/json' \\
+      -d '{{"username": "{cli.DEMO_USERNAME}", "password": "{cli.DEMO_PASSWORD}"}}' \\
+      | python3 -c 'import sys, json; print(json.load(sys.stdin)["access"])')
+  curl -s -X POST {base}/plans/ -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\
+      -d '{{"text": "Birthday party for 25 kids in Austin, superhero theme, budget $1200, one guest is gluten-free"}}'
+  curl -s {base}/plans/ -H "Authorization: Bearer $TOKEN"
+  curl -s {base}/plans/<id>/ -H "Authorization: Bearer $TOKEN"
+"""

@@ -1,0 +1,229 @@
+"""Plans, their agent runs and event log, and the catalog the agents plan from."""
+
+import uuid
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+
+
+class PlanStatus(models.TextChoices):
+    RECEIVED = "received"
+    ANALYZING = "analyzing"
+    RUNNING = "running"
+    COMPLETE = "complete"
+    PARTIAL = "partial"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class Plan(models.Model):
+    """One party request and, once the agents have run, its plan."""
+
+    TERMINAL: ClassVar[frozenset[str]] = frozenset(
+        {PlanStatus.COMPLETE, PlanStatus.PARTIAL, PlanStatus.FAILED, PlanStatus.CANCELLED}
+    )
+    TRANSITIONS: ClassVar[dict[str, frozenset[str]]] = {
+        PlanStatus.RECEIVED: frozenset({PlanStatus.ANALYZING, PlanStatus.FAILED, PlanStatus.CANCELLED}),
+        PlanStatus.ANALYZING: frozenset({PlanStatus.RUNNING, PlanStatus.FAILED, PlanStatus.CANCELLED}),
+        PlanStatus.RUNNING: frozenset(
+            {PlanStatus.COMPLETE, PlanStatus.PARTIAL, PlanStatus.FAILED, PlanStatus.CANCELLED}
+        ),
+        PlanStatus.COMPLETE: frozenset(),
+        PlanStatus.PARTIAL: frozenset(),
+        PlanStatus.FAILED: frozenset(),
+        PlanStatus.CANCELLED: frozenset(),
+    }
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="plans")
+    request_text = models.TextField(blank=True)
+    request_fields = models.JSONField(default=dict, blank=True)
+    brief = models.JSONField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=PlanStatus.choices, default=PlanStatus.RECEIVED)
+    version = models.PositiveIntegerField(default=1, help_text="Optimistic lock: bumped on every change.")
+    event_seq = models.PositiveIntegerField(default=0, help_text="Sequence number of the last event.")
+    result = models.JSONField(null=True, blank=True, help_text="The final plan, written once.")
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = [
+            models.Index(fields=["owner", "-created_at"], name="plan_owner_created"),
+            models.Index(fields=["status", "updated_at"], name="plan_status_updated"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Plan {self.id} ({self.status})"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in self.TERMINAL
+
+
+class AgentRunStatus(models.TextChoices):
+    PENDING = "pending"
+    RUNNING = "running"
+    RETRYING = "retrying"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+
+
+class AgentRun(models.Model):
+    """One domain agent's work on one plan; upserted by (plan, agent)."""
+
+    FINISHED: ClassVar[frozenset[str]] = frozenset(
+        {AgentRunStatus.SUCCEEDED, AgentRunStatus.FAILED, AgentRunStatus.TIMED_OUT}
+    )
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="agent_runs")
+    agent = models.CharField(max_length=32)
+    status = models.CharField(max_length=16, choices=AgentRunStatus.choices, default=AgentRunStatus.PENDING)
+    depends_on = models.JSONField(default=list, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    task_id = models.CharField(max_length=64, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ("plan", "id")
+        constraints = [models.UniqueConstraint(fields=["plan", "agent"], name="agentrun_unique_plan_agent")]
+
+    def __str__(self) -> str:
+        return f"{self.agent} for {self.plan_id} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+
+class PlanEvent(models.Model):
+    """An append-only log entry; `seq` counts 1, 2, 3… per plan with no gaps and no duplicates."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="events")
+    seq = models.PositiveIntegerField()
+    type = models.CharField(max_length=48)
+    agent = models.CharField(max_length=32, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("plan", "seq")
+        constraints = [models.UniqueConstraint(fields=["plan", "seq"], name="planevent_unique_plan_seq")]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.type}"
+
+
+# --- Catalog --------------------------------------------------------------------------------------
+
+
+class City(models.Model):
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=100)
+    state = models.CharField(max_length=8)
+    aliases = models.JSONField(default=list, blank=True)
+    cost_index = models.DecimalField(max_digits=4, decimal_places=2, default=1)
+
+    class Meta:
+        ordering = ("name",)
+        verbose_name_plural = "cities"
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.state}"
+
+
+class Setting(models.TextChoices):
+    INDOOR = "indoor"
+    OUTDOOR = "outdoor"
+    MIXED = "mixed"
+
+
+class Venue(models.Model):
+    city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="venues")
+    name = models.CharField(max_length=150)
+    capacity = models.PositiveIntegerField()
+    min_guests = models.PositiveIntegerField(default=1)
+    base_price = models.PositiveIntegerField(help_text="Flat hire, USD.")
+    price_per_guest = models.PositiveIntegerField(default=0, help_text="USD per guest.")
+    setting = models.CharField(max_length=8, choices=Setting.choices)
+    amenities = models.JSONField(default=list, blank=True)
+    party_types = models.JSONField(default=list, blank=True)
+    rating = models.DecimalField(max_digits=2, decimal_places=1)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ("city", "name")
+        constraints = [models.UniqueConstraint(fields=["city", "name"], name="venue_unique_city_name")]
+        indexes = [models.Index(fields=["city", "capacity"], name="venue_city_capacity")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def cost_for(self, guests: int) -> int:
+        """Hire cost in USD for `guests` guests."""
+        return self.base_price + self.price_per_guest * guests
+
+
+class Theme(models.Model):
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=100)
+    keywords = models.JSONField(default=list, blank=True)
+    party_types = models.JSONField(default=list, blank=True)
+    age_groups = models.JSONField(default=list, blank=True)
+    decoration_base_cost = models.PositiveIntegerField()
+    cost_per_guest = models.PositiveIntegerField(default=0)
+    style_tags = models.JSONField(default=list, blank=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def cost_for(self, guests: int) -> int:
+        """Decoration cost in USD for `guests` guests."""
+        return self.decoration_base_cost + self.cost_per_guest * guests
+
+
+class Bakery(models.Model):
+    city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="bakeries")
+    name = models.CharField(max_length=150)
+    rating = models.DecimalField(max_digits=2, decimal_places=1)
+
+    class Meta:
+        ordering = ("city", "name")
+        verbose_name_plural = "bakeries"
+        constraints = [models.UniqueConstraint(fields=["city", "name"], name="bakery_unique_city_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Cake(models.Model):
+    bakery = models.ForeignKey(Bakery, on_delete=models.CASCADE, related_name="cakes")
+    name = models.CharField(max_length=150)
+    flavor = models.CharField(max_length=50)
+    price_per_serving = models.DecimalField(max_digits=6, decimal_places=2)
+    dietary = models.JSONField(default=list, blank=True)
+    min_servings = models.PositiveIntegerField(default=1)
+    max_servings = models.PositiveIntegerField()
+    lead_time_days = models.PositiveSmallIntegerField(default=2)
+    style_tags = models.JSONField(default=list, blank=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ("bakery", "name")
+        constraints = [models.UniqueConstraint(fields=["bakery", "name"], name="cake_unique_bakery_name")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.bakery})"

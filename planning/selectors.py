@@ -1,0 +1,79 @@
+"""Selectors: read-only queries for the API, the agents and the planner."""
+
+from uuid import UUID
+
+from agents.analyzer import CityRef
+from django.db.models import Prefetch, QuerySet
+
+from .models import AgentRun, AgentRunStatus, Cake, City, Plan, PlanEvent, Theme, Venue
+
+
+def plan_list(*, user) -> QuerySet[Plan]:
+    """The plans a user may see: their own."""
+    return Plan.objects.filter(owner=user)
+
+
+def plan_get(*, user, plan_id: UUID) -> Plan:
+    """One of the user's plans with its agent runs; raises Plan.DoesNotExist for anyone else's."""
+    runs = Prefetch("agent_runs", queryset=AgentRun.objects.order_by("id"))
+    return plan_list(user=user).prefetch_related(runs).get(pk=plan_id)
+
+
+def plan_events(*, plan_id: UUID, after: int = 0) -> QuerySet[PlanEvent]:
+    """A plan's events after sequence number `after`, in order."""
+    return PlanEvent.objects.filter(plan_id=plan_id, seq__gt=after).order_by("seq")
+
+
+def agent_runs_by_agent(*, plan_id: UUID) -> dict[str, AgentRun]:
+    """Every agent run of a plan, keyed by agent name."""
+    return {run.agent: run for run in AgentRun.objects.filter(plan_id=plan_id)}
+
+
+def city_refs() -> list[CityRef]:
+    """The catalog's cities as the analyzer knows them."""
+    return [
+        CityRef(slug=slug, name=name, aliases=tuple(aliases or ()))
+        for slug, name, aliases in City.objects.values_list("slug", "name", "aliases")
+    ]
+
+
+def venue_candidates(*, city: str, guests: int) -> list[Venue]:
+    """Venues in a city that can hold `guests`."""
+    return list(
+        Venue.objects.filter(city__slug=city, capacity__gte=guests, min_guests__lte=guests).select_related("city")
+    )
+
+
+def theme_candidates() -> list[Theme]:
+    """Every theme; the theme agent filters and ranks them against the brief."""
+    return list(Theme.objects.all())
+
+
+def cake_candidates(*, city: str, servings: int) -> list[Cake]:
+    """Cakes from bakeries in a city that can serve `servings` guests."""
+    return list(
+        Cake.objects.filter(
+            bakery__city__slug=city, max_servings__gte=servings, min_servings__lte=servings
+        ).select_related("bakery")
+    )
+
+
+def city_cost_index(*, city: str | None) -> float:
+    """A city's price level relative to the average (1.0 when unknown)."""
+    if not city:
+        return 1.0
+    value = City.objects.filter(slug=city).values_list("cost_index", flat=True).first()
+    return float(value) if value is not None else 1.0
+
+
+def agent_run_status(*, plan_id: UUID, agent: str) -> str | None:
+    """An agent run's status, or None if the plan has no such run."""
+    return AgentRun.objects.filter(plan_id=plan_id, agent=agent).values_list("status", flat=True).first()
+
+
+def agent_results(*, plan_id: UUID, agents: list[str]) -> dict[str, dict]:
+    """The results of those of `agents` that succeeded on a plan."""
+    if not agents:
+        return {}
+    rows = AgentRun.objects.filter(plan_id=plan_id, agent__in=agents, status=AgentRunStatus.SUCCEEDED)
+    return dict(rows.values_list("agent", "result"))

@@ -1,0 +1,274 @@
+"""Services: every change of state a plan goes through, each one recorded as an event in the same
+transaction as the change. Writes are conditional on the state they expect, so a redelivered or
+duplicated task changes nothing."""
+
+import json
+import logging
+from collections.abc import Mapping
+from functools import partial
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from agents.analyzer import Brief, InputAnalyzer, load_rules
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from agents.pipeline import pipeline_dispatch
+from agents.planner import AgentOutcome, FinalPlanner
+
+from . import selectors
+from .models import AgentRun, AgentRunStatus, Bakery, Cake, City, Plan, PlanEvent, PlanStatus, Theme, Venue
+
+logger = logging.getLogger(__name__)
+
+OPTIMISTIC_LOCK_ATTEMPTS = 5
+
+
+class IllegalTransition(Exception):
+    """A plan was asked to move to a state its current state does not allow."""
+
+    def __init__(self, current: str, target: str) -> None:
+        super().__init__(f"A {current} plan cannot become {target}.")
+        self.current = current
+        self.target = target
+
+
+class ConcurrentUpdate(Exception):
+    """Another writer kept changing the plan; the change was refused rather than overwrite theirs."""
+
+
+def event_append(*, plan_id: UUID, type: str, agent: str = "", payload: Mapping[str, Any] | None = None) -> PlanEvent:
+    """Append a plan's next event. Call it inside the transaction that makes the change it records."""
+    # The UPDATE holds the plan row's lock until commit, so concurrent writers take turns and the
+    # sequence has no gaps (a rollback undoes the increment together with the event).
+    Plan.objects.filter(pk=plan_id).update(event_seq=F("event_seq") + 1)
+    seq = Plan.objects.filter(pk=plan_id).values_list("event_seq", flat=True).get()
+    return PlanEvent.objects.create(plan_id=plan_id, seq=seq, type=type, agent=agent, payload=dict(payload or {}))
+
+
+def plan_transition(
+    *,
+    plan_id: UUID,
+    to: str,
+    payload: Mapping[str, Any] | None = None,
+    changes: Mapping[str, Any] | None = None,
+    expected_version: int | None = None,
+) -> int:
+    """Move a plan to `to` if its current state allows it, with an optimistic lock on `version`.
+
+    Returns the new version. Raises IllegalTransition for a move the state machine refuses, and
+    ConcurrentUpdate when `expected_version` is stale or other writers keep winning the race.
+    """
+    for _ in range(OPTIMISTIC_LOCK_ATTEMPTS):
+        current = Plan.objects.values("status", "version").get(pk=plan_id)
+        if expected_version is not None and current["version"] != expected_version:
+            raise ConcurrentUpdate(f"Plan {plan_id} is at version {current['version']}, not {expected_version}.")
+        if to not in Plan.TRANSITIONS[current["status"]]:
+            raise IllegalTransition(current["status"], to)
+        now = timezone.now()
+        values = {"status": to, "version": current["version"] + 1, "updated_at": now, **(changes or {})}
+        if to in Plan.TERMINAL:
+            values["finished_at"] = now
+        with transaction.atomic():
+            if Plan.objects.filter(pk=plan_id, version=current["version"]).update(**values):
+                event_append(plan_id=plan_id, type=f"plan.{to}", payload=payload)
+                return values["version"]
+    raise ConcurrentUpdate(f"Plan {plan_id} kept changing; gave up after {OPTIMISTIC_LOCK_ATTEMPTS} attempts.")
+
+
+def analyzer_build() -> InputAnalyzer:
+    """An InputAnalyzer with the configured rules and the catalog's cities."""
+    return InputAnalyzer(rules=load_rules(settings.ANALYZER_RULES_PATH), cities=selectors.city_refs())
+
+
+def plan_create(*, owner, text: str = "", fields: Mapping[str, Any] | None = None) -> Plan:
+    """Persist a party request, analyse it and, once committed, start its agents.
+
+    The whole step is one transaction: either the plan exists with its brief, agent runs and events,
+    and its pipeline is enqueued after commit, or nothing was written.
+    """
+    request_fields = {key: value for key, value in (fields or {}).items() if value not in (None, "", [])}
+    with transaction.atomic():
+        plan = Plan.objects.create(owner=owner, request_text=text, request_fields=request_fields)
+        event_append(plan_id=plan.id, type="plan.received", payload={"text": text, "fields": request_fields})
+        plan_analyze(plan_id=plan.id)
+    plan.refresh_from_db()
+    return plan
+
+
+def plan_analyze(*, plan_id: UUID) -> Brief:
+    """received → analyzing → running: write the brief and one pending run per agent, then dispatch."""
+    with transaction.atomic():
+        plan_transition(plan_id=plan_id, to=PlanStatus.ANALYZING)
+        plan = Plan.objects.only("request_text", "request_fields").get(pk=plan_id)
+        brief = analyzer_build().analyze(text=plan.request_text, fields=plan.request_fields)
+        AgentRun.objects.bulk_create(
+            [AgentRun(plan_id=plan_id, agent=agent, depends_on=list(brief.graph[agent])) for agent in brief.agents],
+            ignore_conflicts=True,
+        )
+        plan_transition(
+            plan_id=plan_id,
+            to=PlanStatus.RUNNING,
+            payload={"brief": brief.to_dict()},
+            changes={"brief": brief.to_dict(), "dispatched_at": timezone.now()},
+        )
+        graph = {agent: list(brief.graph[agent]) for agent in brief.agents}
+        transaction.on_commit(partial(pipeline_dispatch, plan_id=str(plan_id), graph=graph), robust=True)
+    return brief
+
+
+def agent_run_start(*, plan_id: UUID, agent: str, task_id: str) -> AgentRun | None:
+    """pending/retrying → running (also running → running for a redelivered task).
+
+    Returns the run, with its plan, when this attempt should do the work; None when the run has
+    already finished or the plan is no longer running, so a duplicate does nothing.
+    """
+    startable = (AgentRunStatus.PENDING, AgentRunStatus.RETRYING, AgentRunStatus.RUNNING)
+    with transaction.atomic():
+        claimed = AgentRun.objects.filter(
+            plan_id=plan_id, agent=agent, status__in=startable, plan__status=PlanStatus.RUNNING
+        ).update(status=AgentRunStatus.RUNNING, attempts=F("attempts") + 1, task_id=task_id, started_at=timezone.now())
+        if not claimed:
+            return None
+        run = AgentRun.objects.select_related("plan").get(plan_id=plan_id, agent=agent)
+        event_append(plan_id=plan_id, type="agent.started", agent=agent, payload={"attempt": run.attempts})
+    return run
+
+
+def agent_run_retrying(*, plan_id: UUID, agent: str, error: str) -> bool:
+    """running → retrying, after a transient error that will be retried."""
+    return _agent_run_move(plan_id=plan_id, agent=agent, to=AgentRunStatus.RETRYING, error=error)
+
+
+def agent_run_finish(
+    *, plan_id: UUID, agent: str, status: str, result: Mapping[str, Any] | None = None, error: str = ""
+) -> bool:
+    """running → succeeded | failed | timed_out, storing the result once."""
+    if status not in AgentRun.FINISHED:
+        raise ValueError(f"{status!r} is not a finished agent status.")
+    return _agent_run_move(plan_id=plan_id, agent=agent, to=status, error=error, result=result)
+
+
+def _agent_run_move(
+    *, plan_id: UUID, agent: str, to: str, error: str = "", result: Mapping[str, Any] | None = None
+) -> bool:
+    now = timezone.now()
+    values: dict[str, Any] = {"status": to, "error": error[:2000]}
+    payload: dict[str, Any] = {"error": error[:500]} if error else {}
+    if to in AgentRun.FINISHED:
+        values.update(result=dict(result) if result is not None else None, finished_at=now)
+    with transaction.atomic():
+        run = (
+            AgentRun.objects.filter(plan_id=plan_id, agent=agent, status=AgentRunStatus.RUNNING)
+            .values("id", "started_at", "attempts")
+            .first()
+        )
+        if run is None:
+            return False
+        if to in AgentRun.FINISHED and run["started_at"]:
+            values["duration_ms"] = int((now - run["started_at"]).total_seconds() * 1000)
+            payload["duration_ms"] = values["duration_ms"]
+        if not AgentRun.objects.filter(pk=run["id"], status=AgentRunStatus.RUNNING).update(**values):
+            return False
+        if result is not None:
+            payload["summary"] = result.get("summary", "")
+        event_append(plan_id=plan_id, type=f"agent.{to}", agent=agent, payload={"attempt": run["attempts"], **payload})
+    return True
+
+
+def plan_finalize(*, plan_id: UUID) -> Plan | None:
+    """The FinalPlanner's step: aggregate the agent runs into the plan and end it.
+
+    Runs that never finished are closed as failed first, so the plan can come out partial. Calling it
+    again on an ended plan changes nothing; a plan that no longer exists gives None.
+    """
+    plan = Plan.objects.filter(pk=plan_id).first()
+    if plan is None or plan.status != PlanStatus.RUNNING:
+        return plan
+    for run in AgentRun.objects.filter(plan_id=plan_id).exclude(status__in=AgentRun.FINISHED):
+        _agent_run_abandon(run)
+    runs = selectors.agent_runs_by_agent(plan_id=plan_id)
+    outcomes = {
+        agent: AgentOutcome(status=run.status, result=run.result, error=run.error) for agent, run in runs.items()
+    }
+    final = FinalPlanner().build(brief=Brief.from_dict(plan.brief), outcomes=outcomes)
+    try:
+        plan_transition(
+            plan_id=plan_id,
+            to=final["status"],
+            payload={"total_cost": final["costs"]["total"], "missing": final["missing"]},
+            changes={"result": final},
+        )
+    except IllegalTransition:
+        logger.info("Plan %s ended while it was being finalized; left as it is.", plan_id)
+    plan.refresh_from_db()
+    return plan
+
+
+def _agent_run_abandon(run: AgentRun) -> None:
+    """Close a run that did not finish before the planner ran."""
+    error = "The agent did not finish before the plan was assembled."
+    with transaction.atomic():
+        if AgentRun.objects.filter(pk=run.pk, status=run.status).update(
+            status=AgentRunStatus.FAILED, error=error, finished_at=timezone.now()
+        ):
+            event_append(plan_id=run.plan_id, type="agent.failed", agent=run.agent, payload={"error": error})
+
+
+def plan_fail(*, plan_id: UUID, error: str) -> bool:
+    """End a plan as failed (e.g. the planner itself could not run); False if it had already ended."""
+    try:
+        plan_transition(plan_id=plan_id, to=PlanStatus.FAILED, payload={"error": error[:500]}, changes={"error": error})
+    except (IllegalTransition, Plan.DoesNotExist):
+        return False
+    return True
+
+
+CATALOG_PATH = Path(__file__).resolve().parent / "catalog" / "catalog.json"
+
+
+def catalog_seed(*, data: Mapping[str, Any] | None = None) -> dict[str, int]:
+    """Load the catalog (default: the dataset shipped in planning/catalog/), updating rows in place.
+
+    Rows are matched on their natural keys, so running it again changes nothing but what changed.
+    Returns how many rows of each kind the dataset holds.
+    """
+    if data is None:
+        data = json.loads(CATALOG_PATH.read_text())
+    with transaction.atomic():
+        _upsert(City, data["cities"], unique=["slug"])
+        city_ids = dict(City.objects.values_list("slug", "id"))
+        _upsert(Theme, data["themes"], unique=["slug"])
+        _upsert(Venue, [_with_city(row, city_ids) for row in data["venues"]], unique=["city", "name"])
+        _upsert(Bakery, [_with_city(row, city_ids) for row in data["bakeries"]], unique=["city", "name"])
+        bakery_ids = {(city, name): pk for pk, name, city in Bakery.objects.values_list("id", "name", "city__slug")}
+        cakes = [
+            {
+                **{k: v for k, v in row.items() if k not in ("bakery", "city")},
+                "bakery_id": bakery_ids[(row["city"], row["bakery"])],
+            }
+            for row in data["cakes"]
+        ]
+        _upsert(Cake, cakes, unique=["bakery", "name"])
+    return {kind: len(data[kind]) for kind in ("cities", "venues", "themes", "bakeries", "cakes")}
+
+
+def _with_city(row: Mapping[str, Any], city_ids: Mapping[str, int]) -> dict[str, Any]:
+    return {**{k: v for k, v in row.items() if k != "city"}, "city_id": city_ids[row["city"]]}
+
+
+def _upsert(model, rows: list[dict[str, Any]], *, unique: list[str]) -> None:
+    if not rows:
+        return
+    fields = sorted({key for row in rows for key in row})
+    unique_columns = {f"{name}_id" if f"{name}_id" in fields else name for name in unique}
+    model.objects.bulk_create(
+        [model(**row) for row in rows],
+        update_conflicts=True,
+        unique_fields=unique,
+        update_fields=[field.removesuffix("_id") for field in fields if field not in unique_columns],
+        batch_size=500,
+    )

@@ -1,0 +1,102 @@
+"""Shared fixtures: users and tokens, the catalog, eager Celery for unit tests, a real worker for integration."""
+
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.cache import caches
+from django.db import connection
+from rest_framework.test import APIClient
+
+from partyproject.celery import app as celery_app
+from partyproject.embedded import EmbeddedServices
+from partyproject.redis_client import redis_client
+
+OUR_REDIS_KEYS = ("partyplanner:breaker:*", "partyplanner:faults")
+
+
+def redis_keys_clear() -> None:
+    """Forget breaker state and injected faults (never the broker's own keys)."""
+    client = redis_client()
+    for pattern in OUR_REDIS_KEYS:
+        for key in client.scan_iter(match=pattern):
+            client.delete(key)
+
+
+@pytest.fixture(autouse=True)
+def _clean_shared_state():
+    caches["default"].clear()  # the cache has a Redis database of its own in tests (rate-limit counters)
+    redis_keys_clear()
+    from agents.breaker import breakers_reset
+
+    breakers_reset()
+    yield
+    redis_keys_clear()
+
+
+@pytest.fixture
+def catalog(db):
+    """The shipped catalog, loaded into the test database."""
+    from planning.services import catalog_seed
+
+    return catalog_seed()
+
+
+def user_create(username: str | None = None, **extra):
+    username = username or f"user-{uuid.uuid4().hex[:8]}"
+    return get_user_model().objects.create_user(username=username, password="a-long-test-password", **extra)
+
+
+@pytest.fixture
+def user(db):
+    return user_create("alice")
+
+
+@pytest.fixture
+def other_user(db):
+    return user_create("bob")
+
+
+def client_for(user) -> APIClient:
+    """An API client holding a real access token for `user`, got from the token endpoint."""
+    client = APIClient()
+    response = client.post(
+        "/api/v1/auth/token/", {"username": user.username, "password": "a-long-test-password"}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['access']}")
+    return client
+
+
+@pytest.fixture
+def api(user):
+    return client_for(user)
+
+
+@pytest.fixture
+def eager_celery():
+    """Run tasks inline (unit tests only): eager mode skips the broker, acks and redelivery."""
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = False
+    yield celery_app
+    celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture(scope="session")
+def worker(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A real Celery worker process (prefork, 2 children) on the test database and the test Redis."""
+    test_database = connection.settings_dict["NAME"]
+    env = {
+        "DJANGO_SETTINGS_MODULE": "partyproject.settings.test",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{test_database}",
+        "REDIS_URL": settings.REDIS_URL,
+        "DATABASE_CONN_MAX_AGE": "0",
+    }
+    celery_app.control.purge()
+    log_dir = Path(tmp_path_factory.mktemp("worker-logs"))
+    services = EmbeddedServices(concurrency=2, log_dir=log_dir)
+    services.start_worker(env=env)
+    yield services
+    services.stop()

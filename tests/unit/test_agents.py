@@ -1,0 +1,124 @@
+import datetime
+
+import pytest
+from agents.analyzer import Brief
+from django.utils import timezone
+
+from agents.base import AgentContext
+from agents.budget import BudgetAgent, budget_shares
+from agents.cake import CakeAgent
+from agents.theme import ThemeAgent
+from agents.venue import VenueAgent
+
+pytestmark = pytest.mark.django_db
+
+
+def brief(**overrides) -> Brief:
+    base = {
+        "party_type": "birthday", "guest_count": 25, "date": None, "city": "austin", "budget": 1200,
+        "dietary_needs": ["gluten_free"], "theme_preferences": ["superhero"], "age_group": "kids",
+        "setting": "any", "classified": True, "notes": [], "agents": ["theme", "venue", "cake", "budget"],
+        "graph": {"theme": [], "venue": [], "cake": ["theme"], "budget": []},
+    }  # fmt: skip
+    return Brief.from_dict({**base, **overrides})
+
+
+def context(upstream=None, **overrides) -> AgentContext:
+    return AgentContext(plan_id="p", brief=brief(**overrides), upstream=upstream or {}, attempt=1)
+
+
+def test_theme_agent_ranks_the_requested_theme_first(catalog):
+    result = ThemeAgent().run(context())
+    best = result["choices"][0]
+    assert "superhero" in best["keywords"]
+    assert any("superhero" in reason for reason in best["reasons"])
+    assert len(result["choices"]) == 3
+    assert [c["score"] for c in result["choices"]] == sorted((c["score"] for c in result["choices"]), reverse=True)
+
+
+def test_theme_agent_for_adults_prefers_jazz(catalog):
+    result = ThemeAgent().run(context(theme_preferences=["jazz"], age_group="adults", dietary_needs=["vegan"]))
+    assert "jazz" in result["choices"][0]["keywords"]
+
+
+def test_theme_agent_never_offers_adult_only_themes_to_kids(catalog):
+    result = ThemeAgent().run(context(theme_preferences=["casino"]))
+    assert result["choices"]
+    assert all("casino" not in choice["keywords"] for choice in result["choices"])
+
+
+def test_venue_agent_offers_venues_in_the_city_that_hold_everyone(catalog):
+    result = VenueAgent().run(context())
+    assert result["choices"]
+    for choice in result["choices"]:
+        assert choice["city"] == "Austin" and choice["capacity"] >= 25
+    assert "kids_play_area" in result["choices"][0]["amenities"]
+
+
+def test_venue_agent_respects_an_outdoor_request(catalog):
+    result = VenueAgent().run(context(setting="outdoor", age_group="adults", theme_preferences=[]))
+    assert result["choices"][0]["setting"] in ("outdoor", "mixed")
+
+
+def test_venue_and_cake_agents_need_a_city(catalog):
+    assert VenueAgent().run(context(city=None)) == {
+        "summary": "No known city in the request, so no venue could be chosen.",
+        "choices": [],
+    }
+    assert CakeAgent().run(context(city=None))["choices"] == []
+
+
+def test_venue_agent_says_when_nothing_is_big_enough(catalog):
+    result = VenueAgent().run(context(guest_count=1000))
+    assert result["choices"] == [] and "1000 guests" in result["summary"]
+
+
+def test_cake_agent_meets_every_dietary_need_and_follows_the_theme(catalog):
+    theme = ThemeAgent().run(context())["choices"][0]
+    result = CakeAgent().run(context(upstream={"theme": {"choices": [theme]}}))
+    assert result["choices"]
+    assert all("gluten_free" in choice["dietary"] for choice in result["choices"])
+    assert result["choices"][0]["cost"] == pytest.approx(result["choices"][0]["price_per_serving"] * 25)
+    assert any("fits the theme" in reason for reason in result["choices"][0]["reasons"])
+
+
+def test_cake_agent_leaves_out_cakes_that_cannot_be_baked_in_time(catalog):
+    tomorrow = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
+    result = CakeAgent().run(context(date=tomorrow, dietary_needs=[]))
+    assert all(choice["lead_time_days"] <= 1 for choice in result["choices"])
+
+
+def test_cake_agent_explains_when_no_cake_meets_the_needs(catalog):
+    needs = ["vegan", "gluten_free", "nut_free", "dairy_free", "vegetarian"]
+    result = CakeAgent().run(context(dietary_needs=needs, guest_count=900))
+    assert result["choices"] == [] and "No bakery" in result["summary"]
+
+
+def test_budget_agent_allocates_the_whole_budget_and_finds_it_feasible(catalog):
+    result = BudgetAgent().run(context())
+    assert sum(result["allocation"].values()) == pytest.approx(1200)
+    assert result["feasible"] is True and result["estimated"] is False
+    assert 0 < result["minimum_cost"] <= 1000
+
+
+def test_budget_agent_flags_an_infeasible_budget(catalog):
+    result = BudgetAgent().run(context(budget=60, guest_count=100, age_group="adults", dietary_needs=[]))
+    assert result["feasible"] is False and result["minimum_cost"] > 60
+    assert any("below the cheapest" in warning for warning in result["warnings"])
+
+
+def test_budget_agent_estimates_a_budget_when_none_is_given(catalog):
+    result = BudgetAgent().run(context(budget=None))
+    assert result["estimated"] is True and result["total"] > 0
+    assert result["warnings"][0].startswith("No budget given")
+
+
+def test_budget_agent_without_a_workable_combination(catalog):
+    result = BudgetAgent().run(context(guest_count=1000))
+    assert result["minimum_cost"] is None and result["feasible"] is False
+    assert "no complete venue, theme and cake" in " ".join(result["warnings"])
+
+
+@pytest.mark.parametrize("party_type", ["wedding", "corporate", "baby_shower", "reunion"])
+def test_budget_shares_add_up_to_one(party_type):
+    assert sum(budget_shares(party_type=party_type, age_group="adults").values()) == pytest.approx(1)

@@ -1,0 +1,134 @@
+import uuid
+
+import pytest
+from rest_framework.test import APIClient
+from rest_framework.throttling import ScopedRateThrottle
+
+from planning import services
+from tests.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+KIDS_PARTY = "Birthday party for 25 kids in Austin, superhero theme, budget $1200, one guest is gluten-free"
+
+
+def error_code(response):
+    return response.json()["error"]["code"]
+
+
+def test_health_needs_no_token():
+    response = APIClient().get("/api/v1/health/")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [("get", "/api/v1/plans/"), ("post", "/api/v1/plans/"), ("get", f"/api/v1/plans/{uuid.uuid4()}/")],
+)
+def test_every_plan_endpoint_needs_a_token(method, path):
+    response = getattr(APIClient(), method)(path, {}, format="json")
+    assert response.status_code == 401
+    assert error_code(response) == "not_authenticated"
+
+
+def test_a_forged_token_is_refused(user):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Bearer eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjoxfQ.forged")
+    assert client.get("/api/v1/plans/").status_code == 401
+
+
+def test_a_wrong_password_gets_no_token(user):
+    response = APIClient().post("/api/v1/auth/token/", {"username": "alice", "password": "nope"}, format="json")
+    assert response.status_code == 401
+
+
+def test_refresh_rotates_and_revokes_the_old_refresh_token(user):
+    client = APIClient()
+    tokens = client.post(
+        "/api/v1/auth/token/", {"username": "alice", "password": "a-long-test-password"}, format="json"
+    ).json()
+    fresh = client.post("/api/v1/auth/token/refresh/", {"refresh": tokens["refresh"]}, format="json")
+    assert fresh.status_code == 200 and fresh.json()["refresh"] != tokens["refresh"]
+    again = client.post("/api/v1/auth/token/refresh/", {"refresh": tokens["refresh"]}, format="json")
+    assert again.status_code == 401
+
+
+def test_create_answers_201_with_the_plan_and_its_brief(catalog, api, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as dispatched:
+        response = api.post("/api/v1/plans/", {"text": KIDS_PARTY}, format="json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["status"] == "running"
+    assert body["brief"]["dietary_needs"] == ["gluten_free"]
+    assert {run["agent"] for run in body["agent_runs"]} == {"theme", "venue", "cake", "budget"}
+    assert len(dispatched) == 1
+
+
+def test_structured_fields_override_the_text(catalog, api):
+    payload = {"text": KIDS_PARTY, "guest_count": 30, "city": "Chicago", "dietary_needs": ["vegan"]}
+    brief = api.post("/api/v1/plans/", payload, format="json").json()["brief"]
+    assert (brief["guest_count"], brief["city"], brief["dietary_needs"]) == (30, "chicago", ["vegan"])
+
+
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({}, "non_field_errors"),
+        ({"text": ""}, "non_field_errors"),
+        ({"text": "x" * 2001}, "text"),
+        ({"guest_count": 0}, "guest_count"),
+        ({"guest_count": 5000}, "guest_count"),
+        ({"guest_count": "many"}, "guest_count"),
+        ({"budget": -5}, "budget"),
+        ({"date": "2001-01-01"}, "date"),
+        ({"date": "2999-01-01"}, "date"),
+        ({"date": "next tuesday-ish"}, "date"),
+        ({"dietary_needs": ["carnivore"]}, "dietary_needs"),
+        ({"party_type": "rave"}, "party_type"),
+        ({"theme_preferences": "jazz"}, "theme_preferences"),
+        ({"text": ["not", "a", "string"]}, "text"),
+    ],
+)
+def test_bad_input_gets_400_with_field_errors_and_writes_nothing(api, payload, field):
+    response = api.post("/api/v1/plans/", payload, format="json")
+    assert response.status_code == 400
+    assert error_code(response) == "invalid"
+    assert field in response.json()["error"]["fields"]
+    assert api.get("/api/v1/plans/").json()["results"] == []
+
+
+def test_malformed_json_and_other_media_types_are_refused(api):
+    assert api.post("/api/v1/plans/", "{not json", content_type="application/json").status_code == 400
+    response = api.post("/api/v1/plans/", "text=hi", content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 415 and error_code(response) == "unsupported_media_type"
+
+
+def test_users_see_only_their_own_plans(catalog, user, other_user):
+    mine = services.plan_create(owner=user, text=KIDS_PARTY)
+    theirs = services.plan_create(owner=other_user, text="wedding for 100 in Chicago")
+    alice = client_for(user)
+    listed = alice.get("/api/v1/plans/").json()["results"]
+    assert [item["id"] for item in listed] == [str(mine.id)]
+    assert alice.get(f"/api/v1/plans/{mine.id}/").status_code == 200
+    response = alice.get(f"/api/v1/plans/{theirs.id}/")
+    assert response.status_code == 404 and error_code(response) == "not_found"
+
+
+def test_unknown_routes_and_ids_answer_json_404(api):
+    assert api.get(f"/api/v1/plans/{uuid.uuid4()}/").status_code == 404
+    response = api.get("/api/v1/plans/not-a-uuid/")
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+
+
+def test_plan_creation_is_rate_limited_with_retry_after(catalog, api, monkeypatch):
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"plan_create": "2/min", "token": "20/min"})
+    statuses = [api.post("/api/v1/plans/", {"text": KIDS_PARTY}, format="json") for _ in range(3)]
+    assert [response.status_code for response in statuses] == [201, 201, 429]
+    assert int(statuses[-1]["Retry-After"]) > 0
+    assert error_code(statuses[-1]) == "throttled"
+
+
+def test_the_openapi_schema_describes_the_plan_endpoints(api):
+    schema = api.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert schema.status_code == 200
+    assert "/api/v1/plans/" in schema.content.decode()

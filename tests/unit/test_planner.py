@@ -1,0 +1,108 @@
+import datetime
+
+from agents.analyzer import Brief
+
+from agents.planner import AgentOutcome, FinalPlanner, money
+
+BRIEF = Brief(
+    party_type="birthday",
+    guest_count=25,
+    date=datetime.date(2027, 3, 14),
+    city="austin",
+    budget=1200,
+    dietary_needs=("gluten_free",),
+    theme_preferences=("superhero",),
+    age_group="kids",
+    setting="outdoor",
+    classified=True,
+    notes=(),
+    agents=("theme", "venue", "cake", "budget"),
+    graph={"theme": (), "venue": (), "cake": ("theme",), "budget": ()},
+)
+
+
+def option(name, cost, **extra):
+    return {"name": name, "cost": cost, "reasons": [], **extra}
+
+
+def succeeded(*choices, **extra):
+    return AgentOutcome(status="succeeded", result={"summary": "ok", "choices": list(choices), **extra})
+
+
+def outcomes(**overrides):
+    base = {
+        "venue": succeeded(option("Park Pavilion", 400, setting="outdoor"), option("Hall", 300, setting="indoor")),
+        "theme": succeeded(option("Superhero Squad", 150)),
+        "cake": succeeded(option("GF Hero Cake", 112.5, bakery="Crumbs", lead_time_days=3, dietary=["gluten_free"])),
+        "budget": AgentOutcome(
+            status="succeeded", result={"summary": "ok", "allocation": {"venue": 420}, "warnings": ["tight"]}
+        ),
+    }
+    return {**base, **overrides}
+
+
+def test_complete_plan_totals_costs_and_compares_with_budget():
+    plan = FinalPlanner().build(brief=BRIEF, outcomes=outcomes())
+    assert plan["status"] == "complete"
+    assert plan["venue"]["name"] == "Park Pavilion"
+    assert plan["costs"] == {
+        "venue": 400.0, "theme": 150.0, "cake": 112.5, "total": 662.5, "budget": 1200,
+        "remaining": 537.5, "within_budget": True,
+    }  # fmt: skip
+    assert plan["missing"] == [] and plan["failures"] == {}
+    assert plan["alternatives"]["venue"][0]["name"] == "Hall"
+    assert "tight" in plan["warnings"]
+
+
+def test_recommendations_cover_diet_cake_date_rain_supervision_and_leftover_budget():
+    advice = " ".join(FinalPlanner().build(brief=BRIEF, outcomes=outcomes())["recommendations"])
+    assert "Crumbs" in advice and "gluten-free" in advice
+    assert "Order the cake by 2027-03-11" in advice
+    assert "rain" in advice
+    assert "at least 5 supervising adults" in advice
+    assert "$537.50 of the budget is left for catering" in advice
+
+
+def test_a_failed_agent_gives_a_partial_plan_that_names_what_is_missing():
+    plan = FinalPlanner().build(
+        brief=BRIEF, outcomes=outcomes(venue=AgentOutcome(status="failed", error="Gave up after 4 attempts"))
+    )
+    assert plan["status"] == "partial"
+    assert plan["missing"] == ["venue"]
+    assert plan["venue"] is None
+    assert plan["failures"] == {"venue": "Gave up after 4 attempts"}
+    assert "Partial plan: missing venue" in plan["summary"]
+    assert plan["costs"]["total"] == 262.5
+
+
+def test_an_agent_that_found_nothing_also_makes_the_plan_partial():
+    empty = AgentOutcome(status="succeeded", result={"summary": "No venue holds 25 guests there.", "choices": []})
+    plan = FinalPlanner().build(brief=BRIEF, outcomes=outcomes(venue=empty))
+    assert plan["status"] == "partial"
+    assert "No venue holds 25 guests there." in plan["warnings"]
+
+
+def test_all_agents_failed_is_a_failed_plan():
+    failed = AgentOutcome(status="timed_out")
+    plan = FinalPlanner().build(brief=BRIEF, outcomes={name: failed for name in ("venue", "theme", "cake", "budget")})
+    assert plan["status"] == "failed"
+    assert plan["failures"]["venue"] == "timed_out"
+
+
+def test_over_budget_names_cheaper_alternatives():
+    brief = Brief.from_dict({**BRIEF.to_dict(), "budget": 600})
+    plan = FinalPlanner().build(brief=brief, outcomes=outcomes())
+    advice = plan["recommendations"]
+    assert plan["costs"]["within_budget"] is False
+    assert any("more than the budget of $600" in text for text in advice)
+    assert any("Switch venue to Hall to save $100" in text for text in advice)
+
+
+def test_recommenders_are_pluggable():
+    planner = FinalPlanner(recommenders=[lambda draft: [f"{draft.brief.guest_count} guests"]])
+    assert planner.build(brief=BRIEF, outcomes=outcomes())["recommendations"] == ["25 guests"]
+
+
+def test_money_formatting():
+    assert money(1200) == "$1,200"
+    assert money(12.5) == "$12.50"
