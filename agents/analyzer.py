@@ -25,6 +25,8 @@ from typing import Any
 
 import yaml
 
+from .graph import topological_order
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_RULES_PATH = Path(__file__).resolve().parent / "rules" / "analyzer.yaml"
@@ -109,7 +111,8 @@ class Brief:
         if missing:
             raise ValueError(f"Brief data lacks {', '.join(missing)}.")
         values = {field.name: data[field.name] for field in dataclasses.fields(cls)}
-        values["date"] = datetime.date.fromisoformat(values["date"]) if values["date"] else None
+        date = values["date"]
+        values["date"] = datetime.date.fromisoformat(date) if isinstance(date, str) else date
         for name in _TUPLE_FIELDS:
             values[name] = tuple(values[name])
         values["graph"] = {agent: tuple(needs) for agent, needs in values["graph"].items()}
@@ -181,6 +184,7 @@ class ThemeRules:
     canonical: Mapping[str, str]
     phrase_patterns: tuple[tuple[re.Pattern[str], bool], ...]
     stop_words: frozenset[str]
+    stop_word_pattern: re.Pattern[str]
     max_words: int
     max_chars: int
 
@@ -634,6 +638,7 @@ def _read_themes(reader: _RuleReader) -> ThemeRules:
         canonical=MappingProxyType(canonical),
         phrase_patterns=tuple((pattern, True) for pattern in before) + tuple((pattern, False) for pattern in after),
         stop_words=frozenset(word.lower() for word in reader.texts_at("themes.stop_words", [])),
+        stop_word_pattern=reader.compile(reader.get("themes.stop_word_pattern", str), "'themes.stop_word_pattern'"),
         max_words=_positive(reader, "themes.max_words"),
         max_chars=_positive(reader, "themes.max_chars"),
     )
@@ -643,7 +648,8 @@ def _read_ages(reader: _RuleReader) -> AgeRules:
     values = tuple(reader.texts_at("age_groups.values"))
     bands = []
     for label, bounds in reader.table("age_groups.bands", list).items():
-        if label not in values or len(bounds) != 2 or not all(_is_kind(bound, int) for bound in bounds):
+        well_formed = len(bounds) == 2 and all(_is_kind(bound, int) for bound in bounds) and bounds[0] <= bounds[1]
+        if label not in values or not well_formed:
             raise reader.error(f"'age_groups.bands.{label}'", "must be an age group with [lowest, highest] ages")
         bands.append((label, bounds[0], bounds[1]))
     return AgeRules(
@@ -675,7 +681,7 @@ def _read_agents(reader: _RuleReader) -> tuple[AgentRule, ...]:
         if unknown := [need for need in agent.depends_on if need not in table]:
             raise reader.error(f"'agents.{agent.name}.depends_on'", f"names unknown agent(s) {', '.join(unknown)}")
     try:
-        _topological_order([agent.name for agent in agents], {agent.name: agent.depends_on for agent in agents})
+        topological_order({agent.name: agent.depends_on for agent in agents})
     except ValueError as exc:
         raise reader.error("'agents'", str(exc)) from exc
     return agents
@@ -693,19 +699,6 @@ def _read_skip_rules(reader: _RuleReader, agents: Sequence[AgentRule]) -> tuple[
             raise reader.error(f"'{where}.agent'", f"must name an agent that may be skipped, not {agent}")
         rules.append(SkipRule(agent, reader.matcher(node, where), reader.read(node, "note", str, where)))
     return tuple(rules)
-
-
-def _topological_order(names: Sequence[str], graph: Mapping[str, Sequence[str]]) -> tuple[str, ...]:
-    """`names` ordered so each comes after what it depends on; among ready ones, the given order wins."""
-    ordered: list[str] = []
-    waiting = list(names)
-    while waiting:
-        ready = next((name for name in waiting if all(need in ordered for need in graph[name])), None)
-        if ready is None:
-            raise ValueError(f"dependencies form a cycle among {', '.join(waiting)}")
-        ordered.append(ready)
-        waiting.remove(ready)
-    return tuple(ordered)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -884,7 +877,7 @@ def _next_occurrence(month: int, day: int, today: datetime.date) -> datetime.dat
 
 def _calendar_date(groups: Mapping[str, str], today: datetime.date, months: Mapping[str, int]) -> datetime.date | None:
     month_text = groups["month"]
-    month = int(month_text) if month_text.isdigit() else months.get(_key(month_text), 0)
+    month = int(month_text) if month_text.isdecimal() else months.get(_key(month_text), 0)
     day = int(groups["day"])
     if "year" not in groups:
         return _next_occurrence(month, day, today)
@@ -958,7 +951,7 @@ def _theme_phrase(match: re.Match[str], before_marker: bool, rules: ThemeRules) 
     ]
     kept = []
     for word in reversed(words) if before_marker else words:
-        if word[2] in rules.stop_words or word[2].isdigit() or len(kept) == rules.max_words:
+        if word[2] in rules.stop_words or rules.stop_word_pattern.fullmatch(word[2]) or len(kept) == rules.max_words:
             break
         kept.append(word)
     if not kept:
@@ -1006,7 +999,7 @@ def _agent_plan(agents: Sequence[AgentRule]) -> tuple[tuple[str, ...], dict[str,
     """The agents in run order, and each one's dependencies among them."""
     names = [agent.name for agent in agents]
     graph = {agent.name: tuple(need for need in agent.depends_on if need in names) for agent in agents}
-    order = _topological_order(names, graph)
+    order = tuple(topological_order(graph))
     return order, {name: graph[name] for name in order}
 
 

@@ -28,6 +28,20 @@ def category_target(context: AgentContext, category: str) -> float | None:
     return budget * budget_shares(party_type=context.brief.party_type, age_group=context.brief.age_group)[category]
 
 
+def allowance_fit(
+    *, cost: float, target: float | None, category: str, bonus: float, penalty: float, cap: float
+) -> tuple[float, str | None]:
+    """Score and reason for a cost against its category's share of the budget.
+
+    Within the allowance earns `bonus`; over it costs `penalty` per 100 % overshoot, at most `cap`.
+    """
+    if target is None:
+        return 0.0, None
+    if cost <= target:
+        return bonus, f"within the ${target:,.0f} {category} allowance"
+    return -min(cap, penalty * (cost - target) / target), f"over the ${target:,.0f} {category} allowance"
+
+
 class BudgetAgent(Agent):
     name = "budget"
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 from planning.models import Cake
 
 from .base import Agent, AgentContext
-from .budget import category_target
+from .budget import allowance_fit, category_target
 
 
 class CakeAgent(Agent):
@@ -60,12 +60,9 @@ class CakeAgent(Agent):
         if asked:
             score += 20
             reasons.append(f"styled for {', '.join(sorted(asked))}")
-        if target is not None:
-            if cost <= target:
-                score += 15
-                reasons.append(f"within the ${target:,.0f} cake allowance")
-            else:
-                score -= min(40, 20 * (cost - target) / target)
+        fit, reason = allowance_fit(cost=cost, target=target, category="cake", bonus=15, penalty=20, cap=40)
+        score += fit
+        reasons.extend(filter(None, [reason]))
         score += (float(cake.bakery.rating) - 3.5) * 8
         option = {
             "id": cake.pk,

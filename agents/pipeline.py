@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from celery import chain, chord, group, signature
 from celery.canvas import Signature
 
+from .graph import topological_order
+
 PLANNER_TASK = "agents.planner"
 
 
@@ -44,19 +46,6 @@ def graph_components(graph: Mapping[str, Sequence[str]]) -> list[list[str]]:
     for agent in topological_order(graph):
         parts.setdefault(root(agent), []).append(agent)
     return sorted(parts.values(), key=lambda part: min(order.index(agent) for agent in part))
-
-
-def topological_order(graph: Mapping[str, Sequence[str]]) -> list[str]:
-    """The graph's agents with every agent after its dependencies (stable: ties keep graph order)."""
-    done: list[str] = []
-    pending = list(graph)
-    while pending:
-        ready = [agent for agent in pending if set(graph[agent]) <= set(done)]
-        if not ready:
-            raise ValueError(f"Dependency cycle among {sorted(pending)}")
-        done.append(ready[0])
-        pending.remove(ready[0])
-    return done
 
 
 def plan_canvas(*, plan_id: str, graph: Mapping[str, Sequence[str]]) -> Signature:

@@ -5,7 +5,7 @@ from typing import Any
 from planning.models import Theme
 
 from .base import Agent, AgentContext
-from .budget import category_target
+from .budget import allowance_fit, category_target
 
 
 def theme_matches(theme: Theme, preference: str) -> bool:
@@ -47,13 +47,9 @@ class ThemeAgent(Agent):
         if suits_age:
             score += 10
             reasons.append(f"suits {brief.age_group}")
-        if target is not None:
-            if cost <= target:
-                score += 10
-                reasons.append(f"decorations within the ${target:,.0f} allowance")
-            else:
-                score -= min(40, 20 * (cost - target) / target)
-                reasons.append(f"decorations over the ${target:,.0f} allowance")
+        fit, reason = allowance_fit(cost=cost, target=target, category="decoration", bonus=10, penalty=20, cap=40)
+        score += fit
+        reasons.extend(filter(None, [reason]))
         option = {
             "slug": theme.slug,
             "name": theme.name,

@@ -5,7 +5,7 @@ from typing import Any
 from planning.models import Venue
 
 from .base import Agent, AgentContext
-from .budget import category_target
+from .budget import allowance_fit, category_target
 
 
 class VenueAgent(Agent):
@@ -46,13 +46,9 @@ class VenueAgent(Agent):
         if brief.age_group == "kids" and "kids_play_area" in venue.amenities:
             score += 15
             reasons.append("has a kids' play area")
-        if target is not None:
-            if cost <= target:
-                score += 15
-                reasons.append(f"within the ${target:,.0f} venue allowance")
-            else:
-                score -= min(60, 30 * (cost - target) / target)
-                reasons.append(f"over the ${target:,.0f} venue allowance")
+        fit, reason = allowance_fit(cost=cost, target=target, category="venue", bonus=15, penalty=30, cap=60)
+        score += fit
+        reasons.extend(filter(None, [reason]))
         score += (float(venue.rating) - 3.5) * 10
         option = {
             "id": venue.pk,

@@ -195,6 +195,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "PlanStatusEnum": "planning.models.PlanStatus",
+        "AgentRunStatusEnum": "planning.models.AgentRunStatus",
+    },
 }
 
 # --- Logging --------------------------------------------------------------------------------------

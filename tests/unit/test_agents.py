@@ -1,9 +1,9 @@
 import datetime
 
 import pytest
-from agents.analyzer import Brief
 from django.utils import timezone
 
+from agents.analyzer import Brief
 from agents.base import AgentContext
 from agents.budget import BudgetAgent, budget_shares
 from agents.cake import CakeAgent

@@ -1,3 +1,4 @@
+import json
 import uuid
 
 import pytest
@@ -132,3 +133,73 @@ def test_the_openapi_schema_describes_the_plan_endpoints(api):
     schema = api.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert schema.status_code == 200
     assert "/api/v1/plans/" in schema.content.decode()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        [],
+        "just a string",
+        123,
+        None,
+        {"text": None},
+        {"guest_count": None, "budget": None},
+        {"budget": 1e30},
+        {"guest_count": 2**63},
+        {"date": 20270101},
+        {"city": {"nested": "object"}},
+        {"dietary_needs": [None]},
+        {"theme_preferences": ["x" * 51]},
+    ],
+)
+def test_garbage_bodies_get_400_never_500(api, body):
+    response = api.post("/api/v1/plans/", body, format="json")
+    assert response.status_code == 400, response.content
+    assert error_code(response) in ("invalid", "parse_error")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "'; DROP TABLE planning_plan; --",
+        "<script>alert('x')</script> party for 10 in Austin",
+        "🎉🎂🎈" * 100,
+        "\x00\x01 null bytes \x7f",
+        "party " * 300,
+    ],
+)
+def test_hostile_text_is_stored_inert_and_planned(catalog, api, text):
+    response = api.post("/api/v1/plans/", {"text": text[:2000]}, format="json")
+    assert response.status_code in (201, 400), response.content
+    if response.status_code == 201:
+        body = response.json()
+        assert body["request_text"] == text[:2000].strip()
+        assert body["brief"]["party_type"]
+
+
+def test_a_database_outage_answers_503_with_retry_after(api, monkeypatch):
+    from django.db import OperationalError
+
+    from planning import selectors
+
+    def unavailable(**kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(selectors, "plan_list", unavailable)
+    response = api.get("/api/v1/plans/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5" and error_code(response) == "service_unavailable"
+
+
+def test_the_json_500_handler_keeps_the_error_shape(rf):
+    from api.exceptions import server_error
+
+    response = server_error(rf.get("/"))
+    assert response.status_code == 500 and json.loads(response.content)["error"]["code"] == "server_error"
+
+
+def test_the_schema_validates_without_warnings(tmp_path):
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
+    assert "/api/v1/plans/{plan_id}/" in (tmp_path / "schema.yaml").read_text()

@@ -1,7 +1,6 @@
 import datetime
 
 from agents.analyzer import Brief
-
 from agents.planner import AgentOutcome, FinalPlanner, money
 
 BRIEF = Brief(
