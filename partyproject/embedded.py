@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import redis
@@ -101,13 +101,14 @@ class EmbeddedServices:
         wait_until(client.ping, timeout=15, what=f"the embedded broker on port {port}")
         return self.redis_url
 
-    def start_worker(self, env: Mapping[str, str] | None = None) -> subprocess.Popen:
+    def start_worker(self, env: Mapping[str, str] | None = None, extra_args: Sequence[str] = ()) -> subprocess.Popen:
         """Start a Celery worker (prefork) for this project; returns once it answers a ping."""
         from partyproject.celery import app
 
         command = [
             sys.executable, "-m", "celery", "-A", "partyproject", "worker", "--pool", "prefork",
-            "--concurrency", str(self.concurrency), "--loglevel", "INFO", "--hostname", f"embedded-{os.getpid()}@%h",
+            "--concurrency", str(self.concurrency), "--loglevel", "INFO",
+            "--hostname", f"embedded-{os.getpid()}@%h", *extra_args,
         ]  # fmt: skip
         process = self._spawn(command, "worker", env=env)
         wait_until(

@@ -2,8 +2,9 @@
 
 from uuid import UUID
 
-from agents.analyzer import CityRef
 from django.db.models import Prefetch, QuerySet
+
+from agents.analyzer import CityRef
 
 from .models import AgentRun, AgentRunStatus, Cake, City, Plan, PlanEvent, Theme, Venue
 

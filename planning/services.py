@@ -5,17 +5,16 @@ duplicated task changes nothing."""
 import json
 import logging
 from collections.abc import Mapping
-from functools import partial
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from agents.analyzer import Brief, InputAnalyzer, load_rules
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from agents.analyzer import Brief, InputAnalyzer, load_rules
 from agents.pipeline import pipeline_dispatch
 from agents.planner import AgentOutcome, FinalPlanner
 
@@ -116,8 +115,23 @@ def plan_analyze(*, plan_id: UUID) -> Brief:
             changes={"brief": brief.to_dict(), "dispatched_at": timezone.now()},
         )
         graph = {agent: list(brief.graph[agent]) for agent in brief.agents}
-        transaction.on_commit(partial(pipeline_dispatch, plan_id=str(plan_id), graph=graph), robust=True)
+        transaction.on_commit(lambda: plan_dispatch(plan_id=plan_id, graph=graph))
     return brief
+
+
+def plan_dispatch(*, plan_id: UUID, graph: Mapping[str, list[str]]) -> bool:
+    """Enqueue a plan's chord. If the broker cannot take it, the plan stays accepted and the failure
+    is recorded as a `plan.dispatch_failed` event, so that it is visible and can be driven again."""
+    try:
+        pipeline_dispatch(plan_id=str(plan_id), graph=graph)
+    except Exception as exc:
+        logger.exception("Could not enqueue plan %s", plan_id)
+        with transaction.atomic():
+            event_append(
+                plan_id=plan_id, type="plan.dispatch_failed", payload={"error": f"{type(exc).__name__}: {exc}"}
+            )
+        return False
+    return True
 
 
 def agent_run_start(*, plan_id: UUID, agent: str, task_id: str) -> AgentRun | None:

@@ -1,0 +1,131 @@
+"""End-to-end benchmark of the planning pipeline against the bare-chord floor, on the same broker.
+
+Prints one JSON object. Uses the configured DATABASE_URL and REDIS_URL (PostgreSQL and Redis for
+meaningful figures), or the embedded default when REDIS_URL is unset, and starts its own worker:
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/partyplanner_bench REDIS_URL=redis://127.0.0.1:6379/5 \
+        .venv/bin/python bench/pipeline.py --plans 200 --idle 20
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "partyproject.settings.dev")
+
+import django
+
+django.setup()
+
+from celery import chord, group, signature  # noqa: E402
+from django.db.models import Count  # noqa: E402
+
+from planning import cli, services  # noqa: E402
+from planning.models import Plan, PlanEvent  # noqa: E402
+
+REQUESTS = (
+    "30th birthday, 40 guests, Austin, jazz theme, $3,000, one vegan",
+    "Birthday party for 25 kids in Austin, superhero theme, budget $1200, one guest is gluten-free",
+    "Wedding for 120 guests in Chicago, rustic garden theme, budget $20,000, two vegetarians",
+    "Corporate holiday party for 60 people in Seattle, casino night, $6k budget, nut allergy",
+)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def wait_all(ids: list, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while Plan.objects.filter(pk__in=ids).exclude(status__in=Plan.TERMINAL).exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError("plans did not finish in time")
+        time.sleep(0.05)
+
+
+def pipeline_idle(user, count: int) -> list[float]:
+    """Submit plans one at a time; latency from accepted to final, from the database's timestamps."""
+    latencies = []
+    for index in range(count):
+        plan = services.plan_create(owner=user, text=REQUESTS[index % len(REQUESTS)])
+        wait_all([plan.id], 60)
+        plan.refresh_from_db()
+        latencies.append((plan.finished_at - plan.created_at).total_seconds() * 1000)
+    return latencies
+
+
+def pipeline_burst(user, count: int) -> dict:
+    """Submit `count` plans at once and measure until the last one has ended."""
+    started = time.monotonic()
+    ids = [services.plan_create(owner=user, text=REQUESTS[i % len(REQUESTS)]).id for i in range(count)]
+    submitted = time.monotonic() - started
+    wait_all(ids, 600)
+    elapsed = time.monotonic() - started
+    plans = Plan.objects.filter(pk__in=ids)
+    events = PlanEvent.objects.filter(plan_id__in=ids).count()
+    outcomes = dict(plans.values_list("status").annotate(n=Count("id")))
+    latencies = [(p.finished_at - p.created_at).total_seconds() * 1000 for p in plans.only("created_at", "finished_at")]
+    return {
+        "plans": count,
+        "outcomes": outcomes,
+        "submit_seconds": round(submitted, 3),
+        "elapsed_seconds": round(elapsed, 3),
+        "plans_per_second": round(count / elapsed, 1),
+        "events_per_second": round(events / elapsed, 1),
+        "latency_ms_p50": round(percentile(latencies, 0.5), 1),
+        "latency_ms_p99": round(percentile(latencies, 0.99), 1),
+    }
+
+
+def floor_burst(count: int) -> dict:
+    """The same number of bare chords: four no-op header tasks and a no-op callback."""
+    noop = signature("bench.noop", immutable=True)
+    started = time.monotonic()
+    results = [chord(group([noop.clone() for _ in range(4)]), noop.clone()).apply_async() for _ in range(count)]
+    for result in results:
+        result.get(timeout=600, disable_sync_subtasks=False)
+    elapsed = time.monotonic() - started
+    return {"chords": count, "elapsed_seconds": round(elapsed, 3), "chords_per_second": round(count / elapsed, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--plans", type=int, default=200, help="plans (and floor chords) in the burst")
+    parser.add_argument("--idle", type=int, default=20, help="plans submitted one at a time")
+    parser.add_argument("--concurrency", type=int, default=2, help="worker processes")
+    args = parser.parse_args()
+
+    cli.database_prepare()
+    user = cli.demo_user_ensure(username="bench")
+    with cli.pipeline_services(start_worker=False) as running:
+        running.concurrency = args.concurrency
+        running.start_worker(extra_args=["--include", "bench.floor_tasks"])
+        floor_burst(10)
+        pipeline_idle(user, 3)
+        idle = pipeline_idle(user, args.idle)
+        floor = floor_burst(args.plans)
+        burst = pipeline_burst(user, args.plans)
+    report = {
+        "broker": "embedded" if cli.is_embedded() else "redis",
+        "database": django.db.connection.vendor,
+        "worker": f"prefork -c {args.concurrency}",
+        "idle": {
+            "plans": args.idle,
+            "latency_ms_p50": round(statistics.median(idle), 1),
+            "latency_ms_p99": round(percentile(idle, 0.99), 1),
+        },
+        "burst": burst,
+        "floor": floor,
+        "pipeline_over_floor": round(burst["plans_per_second"] / floor["chords_per_second"], 2),
+    }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
