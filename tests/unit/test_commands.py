@@ -119,3 +119,15 @@ def test_admin_pages_show_plans_with_their_runs_and_events(catalog):
     assert "plan.received" in detail and "budget" in detail
     assert client.get("/admin/planning/plan/?status=running&q=superhero").status_code == 200
     assert client.get("/admin/planning/plan/add/").status_code == 403
+
+
+def test_port_in_use_tells_a_listening_port_from_a_free_one():
+    import socket
+
+    from partyproject.embedded import port_in_use
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        assert port_in_use(listener.getsockname()[1])
+    assert not port_in_use(free_port())

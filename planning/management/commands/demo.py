@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from partyproject.embedded import free_port, wait_until
+from partyproject.embedded import free_port, port_in_use, wait_until
 from planning import cli, services
 
 SAMPLE_REQUEST = "30th birthday, 40 guests, Austin, jazz theme, $3,000, one vegan"
@@ -26,30 +26,15 @@ class Command(BaseCommand):
             self.stdout.write(cli.plan_render(plan))
             if once:
                 return
-            port = port or self._default_port()
+            port = port or (free_port() if port_in_use(8000) else 8000)
             server = running.start_server(port=port)
-            wait_until(lambda: self._listening(port), timeout=30, what="the API server")
+            wait_until(lambda: port_in_use(port), timeout=30, what="the API server")
             self.stdout.write(self._tour(port))
             try:
                 while server.poll() is None:
                     time.sleep(1)
             except KeyboardInterrupt:
                 self.stdout.write("Stopping…")
-
-    @staticmethod
-    def _default_port() -> int:
-        return 8000 if Command._free(8000) else free_port()
-
-    @staticmethod
-    def _free(port: int) -> bool:
-        import socket
-
-        with socket.socket() as sock:
-            return sock.connect_ex(("127.0.0.1", port)) != 0
-
-    @staticmethod
-    def _listening(port: int) -> bool:
-        return not Command._free(port)
 
     @staticmethod
     def _tour(port: int) -> str:
