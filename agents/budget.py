@@ -48,15 +48,14 @@ class BudgetAgent(Agent):
     def run(self, context: AgentContext) -> dict[str, Any]:
         brief = context.brief
         shares = budget_shares(party_type=brief.party_type, age_group=brief.age_group)
-        minimum = self._minimum_cost(context)
-        warnings: list[str] = []
-        if brief.budget:
-            total, estimated = brief.budget, False
-        else:
-            total = round((minimum or 0) / (shares["venue"] + shares["theme"] + shares["cake"]), -1) or None
-            estimated = True
-            if total:
-                warnings.append(f"No budget given; about ${total:,.0f} would cover a typical plan.")
+        minimum, problem = self._minimum_cost(context)
+        warnings = [problem] if problem else []
+        total, estimated = brief.budget, False
+        if not total and minimum is not None:
+            total, estimated = round(minimum / (shares["venue"] + shares["theme"] + shares["cake"]), -1), True
+            warnings.append(
+                f"No budget given; about ${total:,.0f} covers the cheapest plan with catering and a reserve."
+            )
         allocation = {category: round(total * share, 2) for category, share in shares.items()} if total else {}
         feasible = minimum is not None and (total is None or minimum <= total)
         if minimum is not None and not feasible:
@@ -64,12 +63,10 @@ class BudgetAgent(Agent):
                 f"The budget of ${total:,.0f} is below the cheapest possible venue, theme and cake "
                 f"(${minimum:,.2f}); raise it or invite fewer guests."
             )
-        if minimum is None:
-            warnings.append("The catalog has no complete venue, theme and cake combination for this brief.")
         summary = (
             f"${total:,.0f} split across {len(allocation)} categories; cheapest workable plan ${minimum:,.2f}."
             if total and minimum is not None
-            else "Budget could not be fully assessed."
+            else "The budget could not be assessed against the catalog."
         )
         return {
             "summary": summary,
@@ -82,22 +79,22 @@ class BudgetAgent(Agent):
             "warnings": warnings,
         }
 
-    def _minimum_cost(self, context: AgentContext) -> float | None:
-        """The cheapest venue + theme + cake the catalog offers for this brief (None when one is missing)."""
+    def _minimum_cost(self, context: AgentContext) -> tuple[float | None, str | None]:
+        """The cheapest theme, venue and cake (those the plan needs) for this brief, or None and why not."""
         brief = context.brief
-        guests = brief.guest_count
-        parts: list[float] = []
+        guests, needs = brief.guest_count, set(brief.dietary_needs)
+        if not brief.city and {"venue", "cake"} & set(brief.agents):
+            return None, "No known city, so venue and cake prices could not be checked against the budget."
+        costs: dict[str, float | None] = {}
         themes = [t for t in self.provider.themes() if brief.party_type in t.party_types or "general" in t.party_types]
-        if themes:
-            parts.append(min(theme.cost_for(guests) for theme in themes))
-        if brief.city:
-            needs = set(brief.dietary_needs)
-            if "venue" in brief.agents:
-                venues = self.provider.venues(city=brief.city, guests=guests)
-                parts.append(min((venue.cost_for(guests) for venue in venues), default=float("nan")))
-            if "cake" in brief.agents:
-                cakes = [c for c in self.provider.cakes(city=brief.city, servings=guests) if needs <= set(c.dietary)]
-                parts.append(min((float(c.price_per_serving) * guests for c in cakes), default=float("nan")))
-        if not parts or any(part != part for part in parts):
-            return None
-        return round(sum(parts), 2)
+        costs["theme"] = min((theme.cost_for(guests) for theme in themes), default=None)
+        if "venue" in brief.agents:
+            venues = self.provider.venues(city=brief.city, guests=guests)
+            costs["venue"] = min((venue.cost_for(guests) for venue in venues), default=None)
+        if "cake" in brief.agents:
+            cakes = [c for c in self.provider.cakes(city=brief.city, servings=guests) if needs <= set(c.dietary)]
+            costs["cake"] = min((float(cake.price_per_serving) * guests for cake in cakes), default=None)
+        unavailable = sorted(category for category, cost in costs.items() if cost is None)
+        if unavailable:
+            return None, f"The catalog has no {' or '.join(unavailable)} for this brief, so the budget is unchecked."
+        return round(sum(costs.values()), 2), None

@@ -39,6 +39,17 @@ class PlanDraft:
 Recommender = Callable[[PlanDraft], Sequence[str]]
 
 
+PARTY_LABELS = {"general": "Party", "corporate": "Corporate event", "reunion": "Reunion", "wedding": "Wedding"}
+
+
+def party_label(party_type: str) -> str:
+    """How a summary names the party: "Birthday party", "Baby shower", "Wedding"."""
+    if party_type in PARTY_LABELS:
+        return PARTY_LABELS[party_type]
+    words = party_type.replace("_", " ").capitalize()
+    return words if words.endswith(("shower", "anniversary")) else f"{words} party"
+
+
 def money(value: float) -> str:
     """$1,234 or $1,234.50."""
     return f"${value:,.0f}" if float(value).is_integer() else f"${value:,.2f}"
@@ -181,10 +192,9 @@ class FinalPlanner:
 
     @staticmethod
     def _summary(brief: Brief, status: str, missing: Sequence[str]) -> str:
-        party = brief.party_type.replace("_", " ")
         where = f" in {brief.city.replace('-', ' ').title()}" if brief.city else ""
         when = f" on {brief.date.isoformat()}" if brief.date else ""
-        text = f"{party.capitalize()} for {brief.guest_count} guests{where}{when}."
+        text = f"{party_label(brief.party_type)} for {brief.guest_count} guests{where}{when}."
         if status == "partial":
             text += f" Partial plan: missing {', '.join(sorted(missing))}."
         elif status == "failed":

@@ -36,16 +36,14 @@ class VenueAgent(Agent):
             reasons.append(f"hosts {brief.party_type.replace('_', ' ')} parties")
         if brief.setting != "any":
             if venue.setting == brief.setting:
-                score += 20
+                score += 25
                 reasons.append(f"{venue.setting} as requested")
             elif venue.setting == "mixed":
-                score += 10
+                score += 15
                 reasons.append("indoor and outdoor space")
             else:
-                score -= 25
-        if brief.age_group == "kids" and "kids_play_area" in venue.amenities:
-            score += 15
-            reasons.append("has a kids' play area")
+                score -= 35
+        score += self._audience_fit(venue, brief.age_group, reasons)
         fit, reason = allowance_fit(cost=cost, target=target, category="venue", bonus=15, penalty=30, cap=60)
         score += fit
         reasons.extend(filter(None, [reason]))
@@ -62,3 +60,21 @@ class VenueAgent(Agent):
             "reasons": reasons,
         }
         return score, option
+
+    @staticmethod
+    def _audience_fit(venue: Venue, age_group: str, reasons: list[str]) -> float:
+        """A play area suits kids; indoor play venues without a bar do not suit adults; a bar and a dance floor do."""
+        play_area = "kids_play_area" in venue.amenities
+        if age_group == "kids":
+            if play_area:
+                reasons.append("has a kids' play area")
+                return 15
+            return 0
+        if age_group != "adults":
+            return 0
+        if play_area and venue.setting == "indoor" and "bar" not in venue.amenities:
+            return -60
+        perks = [name for name in ("bar", "dance_floor") if name in venue.amenities]
+        if perks:
+            reasons.append(f"has a {' and a '.join(perk.replace('_', ' ') for perk in perks)}")
+        return 6 * len(perks)

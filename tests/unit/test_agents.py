@@ -55,6 +55,18 @@ def test_venue_agent_offers_venues_in_the_city_that_hold_everyone(catalog):
     assert "kids_play_area" in result["choices"][0]["amenities"]
 
 
+def test_venue_agent_keeps_adults_out_of_childrens_venues(catalog):
+    adults = context(age_group="adults", guest_count=40, budget=3000, theme_preferences=["jazz"], dietary_needs=[])
+    choices = VenueAgent().run(adults)["choices"]
+    childrens_only = [
+        c
+        for c in choices
+        if "kids_play_area" in c["amenities"] and c["setting"] == "indoor" and "bar" not in c["amenities"]
+    ]
+    assert choices and not childrens_only
+    assert any("bar" in choice["amenities"] or "dance_floor" in choice["amenities"] for choice in choices)
+
+
 def test_venue_agent_respects_an_outdoor_request(catalog):
     result = VenueAgent().run(context(setting="outdoor", age_group="adults", theme_preferences=[]))
     assert result["choices"][0]["setting"] in ("outdoor", "mixed")
@@ -110,13 +122,19 @@ def test_budget_agent_flags_an_infeasible_budget(catalog):
 def test_budget_agent_estimates_a_budget_when_none_is_given(catalog):
     result = BudgetAgent().run(context(budget=None))
     assert result["estimated"] is True and result["total"] > 0
-    assert result["warnings"][0].startswith("No budget given")
+    assert result["warnings"][0].startswith("No budget given; about $")
 
 
 def test_budget_agent_without_a_workable_combination(catalog):
     result = BudgetAgent().run(context(guest_count=1000))
     assert result["minimum_cost"] is None and result["feasible"] is False
-    assert "no complete venue, theme and cake" in " ".join(result["warnings"])
+    assert "The catalog has no cake or venue for this brief" in " ".join(result["warnings"])
+
+
+def test_budget_agent_without_a_city_does_not_guess(catalog):
+    result = BudgetAgent().run(context(city=None, budget=None))
+    assert (result["minimum_cost"], result["total"], result["allocation"]) == (None, None, {})
+    assert result["warnings"] == ["No known city, so venue and cake prices could not be checked against the budget."]
 
 
 @pytest.mark.parametrize("party_type", ["wedding", "corporate", "baby_shower", "reunion"])

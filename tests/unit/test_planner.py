@@ -1,7 +1,9 @@
 import datetime
 
+import pytest
+
 from agents.analyzer import Brief
-from agents.planner import AgentOutcome, FinalPlanner, money
+from agents.planner import AgentOutcome, FinalPlanner, money, party_label
 
 BRIEF = Brief(
     party_type="birthday",
@@ -100,6 +102,14 @@ def test_over_budget_names_cheaper_alternatives():
 def test_recommenders_are_pluggable():
     planner = FinalPlanner(recommenders=[lambda draft: [f"{draft.brief.guest_count} guests"]])
     assert planner.build(brief=BRIEF, outcomes=outcomes())["recommendations"] == ["25 guests"]
+
+
+@pytest.mark.parametrize(
+    "party_type, label",
+    [("birthday", "Birthday party"), ("general", "Party"), ("baby_shower", "Baby shower"), ("wedding", "Wedding")],
+)
+def test_party_labels(party_type, label):
+    assert party_label(party_type) == label
 
 
 def test_money_formatting():
