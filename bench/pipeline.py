@@ -25,6 +25,7 @@ django.setup()
 from celery import chord, group, signature  # noqa: E402
 from django.db.models import Count  # noqa: E402
 
+from partyproject.embedded import EmbeddedServices, redis_use  # noqa: E402
 from planning import cli, services  # noqa: E402
 from planning.models import Plan, PlanEvent  # noqa: E402
 
@@ -103,8 +104,10 @@ def main() -> None:
 
     cli.database_prepare()
     user = cli.demo_user_ensure(username="bench")
-    with cli.pipeline_services(start_worker=False) as running:
-        running.concurrency = args.concurrency
+    embedded = cli.is_embedded()
+    with EmbeddedServices(concurrency=args.concurrency) as running:
+        if embedded:
+            redis_use(running.start_broker())
         running.start_worker(extra_args=["--include", "bench.floor_tasks"])
         floor_burst(10)
         pipeline_idle(user, 3)
@@ -112,7 +115,7 @@ def main() -> None:
         floor = floor_burst(args.plans)
         burst = pipeline_burst(user, args.plans)
     report = {
-        "broker": "embedded" if cli.is_embedded() else "redis",
+        "broker": "embedded valkey-server" if embedded else "redis",
         "database": django.db.connection.vendor,
         "worker": f"prefork -c {args.concurrency}",
         "idle": {
