@@ -56,42 +56,66 @@ class Agent(ABC):
     def run(self, context: AgentContext) -> dict[str, Any]:
         """Rank options against the brief; JSON-ready, with a `summary` (and `choices`, best first)."""
 
-    def execute(self, *, plan_id: str, task_id: str, last_attempt: bool) -> dict[str, str]:
+    def execute(self, *, plan_id: str, task_id: str, attempt: int, last_attempt: bool) -> dict[str, str]:
         """One attempt: claim the run, do the work, record how it ended, return the chord's marker.
 
-        Transient errors before the last attempt are re-raised for Celery's autoretry; a redelivered
-        or duplicate message for a finished run returns the stored outcome without running again.
+        Transient errors before the last attempt are re-raised for Celery's autoretry. On the last
+        attempt every error, even one that keeps the outcome from being recorded, ends in a returned
+        marker, so the chord's callback still runs. A redelivered or duplicate message for a finished
+        run returns the stored outcome without running again.
         """
-        run = services.agent_run_start(plan_id=plan_id, agent=self.name, task_id=task_id)
-        if run is None:
-            return self.marker(selectors.agent_run_status(plan_id=plan_id, agent=self.name))
-        context = AgentContext(
-            plan_id=plan_id,
-            brief=Brief.from_dict(run.plan.brief),
-            upstream=selectors.agent_results(plan_id=plan_id, agents=run.depends_on),
-            attempt=run.attempts,
-        )
         try:
+            run = services.agent_run_start(plan_id=plan_id, agent=self.name, task_id=task_id)
+            if run is None:
+                return self.marker(selectors.agent_run_status(plan_id=plan_id, agent=self.name))
+            context = AgentContext(
+                plan_id=plan_id,
+                brief=Brief.from_dict(run.plan.brief),
+                upstream=selectors.agent_results(plan_id=plan_id, agents=run.depends_on),
+                attempt=run.attempts,
+            )
             result = self.run(context)
         except SoftTimeLimitExceeded:
             return self._end(plan_id, AgentRunStatus.TIMED_OUT, error="The agent ran past its time limit.")
         except TRANSIENT_ERRORS as exc:
             if not last_attempt:
-                services.agent_run_retrying(plan_id=plan_id, agent=self.name, error=describe(exc))
+                self._note_retry(plan_id, exc)
                 raise
-            return self._end(
-                plan_id, AgentRunStatus.FAILED, error=f"Gave up after {run.attempts} attempts: {describe(exc)}"
-            )
+            return self._end(plan_id, AgentRunStatus.FAILED, error=f"Gave up after {attempt} attempts: {describe(exc)}")
         except Exception as exc:
             logger.exception("Agent %s failed on plan %s", self.name, plan_id)
             return self._end(plan_id, AgentRunStatus.FAILED, error=describe(exc))
-        return self._end(plan_id, AgentRunStatus.SUCCEEDED, result=result)
+        return self._end(plan_id, AgentRunStatus.SUCCEEDED, result=result, retry_if_unrecorded=not last_attempt)
+
+    def _note_retry(self, plan_id: str, exc: BaseException) -> None:
+        """Record that a retry follows; if even that fails, the retry still happens."""
+        try:
+            services.agent_run_retrying(plan_id=plan_id, agent=self.name, error=describe(exc))
+        except Exception:
+            logger.exception("Could not record the retry of %s on plan %s", self.name, plan_id)
 
     def _end(
-        self, plan_id: str, status: str, *, result: dict[str, Any] | None = None, error: str = ""
+        self,
+        plan_id: str,
+        status: str,
+        *,
+        result: dict[str, Any] | None = None,
+        error: str = "",
+        retry_if_unrecorded: bool = False,
     ) -> dict[str, str]:
-        services.agent_run_finish(plan_id=plan_id, agent=self.name, status=status, result=result, error=error)
-        return self.marker(status)
+        """Record the outcome and return the marker of what is stored (a duplicate may have won).
+
+        If the outcome cannot be recorded, a success is retried while attempts remain; otherwise the
+        marker is returned anyway and the planner (or the reconciler) closes the run.
+        """
+        try:
+            services.agent_run_finish(plan_id=plan_id, agent=self.name, status=status, result=result, error=error)
+            return self.marker(selectors.agent_run_status(plan_id=plan_id, agent=self.name))
+        except TRANSIENT_ERRORS:
+            if retry_if_unrecorded:
+                raise
+            logger.exception("Could not record %s for %s on plan %s", status, self.name, plan_id)
+            return self.marker(status)
 
     def top(self, scored: list[tuple[float, dict[str, Any]]]) -> list[dict[str, Any]]:
         """The best `top_n` options, each with its rounded score; ties go to the cheaper option."""
@@ -131,7 +155,12 @@ def agent_task(agent_class: type[Agent]) -> Task:
     """Register `agent_class` as the Celery task `agents.<name>`, taking only a plan id."""
 
     def run(self: Task, plan_id: str, **_: Any) -> dict[str, str]:
-        return agent_class().execute(plan_id=plan_id, task_id=self.request.id, last_attempt=is_last_attempt(self))
+        return agent_class().execute(
+            plan_id=plan_id,
+            task_id=self.request.id,
+            attempt=self.request.retries + 1,
+            last_attempt=is_last_attempt(self),
+        )
 
     run.__name__ = run.__qualname__ = f"{agent_class.name}_task"
     run.__doc__ = f"Run the {agent_class.name} agent for one plan."
@@ -147,8 +176,8 @@ def planner_task(finalize: Callable[[str], Any], fail: Callable[[str, str], Any]
         except TRANSIENT_ERRORS:
             if not is_last_attempt(self):
                 raise
-            logger.exception("The planner gave up on plan %s", plan_id)
-            fail(plan_id, "The planner could not reach its dependencies.")
+            logger.exception("The planner could not reach the database for plan %s; the reconciler will", plan_id)
+            return "deferred"
         except Exception as exc:
             logger.exception("The planner failed on plan %s", plan_id)
             fail(plan_id, describe(exc))

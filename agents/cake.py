@@ -1,5 +1,6 @@
 """CakeAgent: finds cakes that meet every dietary need and the date, matched to the chosen theme."""
 
+import datetime
 from typing import Any
 
 from django.utils import timezone
@@ -7,7 +8,17 @@ from django.utils import timezone
 from planning.models import Cake
 
 from .base import Agent, AgentContext
-from .budget import allowance_fit, category_target
+from .costs import allowance_fit, cake_cost, cake_servings, category_target
+
+
+def days_until(date: datetime.date | None) -> int | None:
+    """Whole days from today to `date` (None without a date)."""
+    return (date - timezone.localdate()).days if date else None
+
+
+def cake_fits(cake: Cake, *, needs: set[str], days_left: int | None) -> bool:
+    """A cake meets every dietary need and can be baked before the party."""
+    return needs <= set(cake.dietary) and (days_left is None or cake.lead_time_days <= days_left)
 
 
 class CakeAgent(Agent):
@@ -17,13 +28,9 @@ class CakeAgent(Agent):
         brief = context.brief
         if not brief.city:
             return {"summary": "No known city in the request, so no bakery could be chosen.", "choices": []}
-        needs = set(brief.dietary_needs)
-        days_left = (brief.date - timezone.localdate()).days if brief.date else None
-        cakes = [
-            cake
-            for cake in self.provider.cakes(city=brief.city, servings=brief.guest_count)
-            if needs <= set(cake.dietary) and (days_left is None or cake.lead_time_days <= days_left)
-        ]
+        needs, days_left = set(brief.dietary_needs), days_until(brief.date)
+        candidates = self.provider.cakes(city=brief.city, servings=brief.guest_count)
+        cakes = [cake for cake in candidates if cake_fits(cake, needs=needs, days_left=days_left)]
         target = category_target(context, "cake")
         theme_tags = self._theme_tags(context)
         choices = self.top([self._score(cake, context, target, theme_tags) for cake in cakes])
@@ -48,7 +55,7 @@ class CakeAgent(Agent):
         self, cake: Cake, context: AgentContext, target: float | None, theme_tags: set[str]
     ) -> tuple[float, dict[str, Any]]:
         brief = context.brief
-        cost = round(float(cake.price_per_serving) * brief.guest_count, 2)
+        cost = cake_cost(cake, brief.guest_count)
         score, reasons = 0.0, []
         if brief.dietary_needs:
             reasons.append(f"{', '.join(brief.dietary_needs).replace('_', '-')} as needed")
@@ -70,7 +77,7 @@ class CakeAgent(Agent):
             "bakery": cake.bakery.name,
             "flavor": cake.flavor,
             "dietary": list(cake.dietary),
-            "servings": brief.guest_count,
+            "servings": cake_servings(cake, brief.guest_count),
             "price_per_serving": float(cake.price_per_serving),
             "lead_time_days": cake.lead_time_days,
             "cost": cost,

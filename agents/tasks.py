@@ -1,5 +1,10 @@
 """The Celery tasks: one per domain agent (chord header) and the FinalPlanner (chord callback)."""
 
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+
 from planning import services
 
 from .base import agent_task, planner_task
@@ -18,3 +23,11 @@ planner = planner_task(
     finalize=lambda plan_id: getattr(services.plan_finalize(plan_id=plan_id), "status", "missing"),
     fail=lambda plan_id, error: services.plan_fail(plan_id=plan_id, error=error),
 )
+
+
+@shared_task(name="agents.reconcile", ignore_result=True)
+def reconcile() -> dict[str, int]:
+    """Periodic (Celery beat): drive on the plans that stopped making progress."""
+    return services.plan_reconcile(
+        stalled_after=timedelta(seconds=settings.PLAN_STALLED_AFTER), max_redrives=settings.PLAN_MAX_REDRIVES
+    )

@@ -4,8 +4,9 @@ from typing import Any
 
 from planning.models import Theme
 
+from .analyzer import Brief
 from .base import Agent, AgentContext
-from .budget import allowance_fit, category_target
+from .costs import allowance_fit, category_target
 
 
 def theme_matches(theme: Theme, preference: str) -> bool:
@@ -13,6 +14,16 @@ def theme_matches(theme: Theme, preference: str) -> bool:
     asked = set(preference.lower().split())
     names = [keyword.lower() for keyword in theme.keywords] + [theme.slug.replace("-", " "), theme.name.lower()]
     return bool(asked) and any(asked <= set(name.split()) or set(name.split()) <= asked for name in names)
+
+
+def suits_age(theme: Theme, age_group: str) -> bool:
+    """The theme is made for this age group (or for all ages)."""
+    return age_group in theme.age_groups or "all" in theme.age_groups
+
+
+def theme_fits(theme: Theme, brief: Brief) -> bool:
+    """A theme may be offered: children only get themes made for them."""
+    return brief.age_group != "kids" or suits_age(theme, "kids")
 
 
 class ThemeAgent(Agent):
@@ -32,8 +43,7 @@ class ThemeAgent(Agent):
 
     def _score(self, theme: Theme, context: AgentContext, target: float | None) -> tuple[float, dict[str, Any]] | None:
         brief = context.brief
-        suits_age = brief.age_group in theme.age_groups or "all" in theme.age_groups
-        if brief.age_group == "kids" and not suits_age:
+        if not theme_fits(theme, brief):
             return None
         cost = theme.cost_for(brief.guest_count)
         score, reasons = 0.0, []
@@ -44,7 +54,7 @@ class ThemeAgent(Agent):
         if brief.party_type in theme.party_types:
             score += 15
             reasons.append(f"made for {brief.party_type.replace('_', ' ')} parties")
-        if suits_age:
+        if suits_age(theme, brief.age_group):
             score += 10
             reasons.append(f"suits {brief.age_group}")
         fit, reason = allowance_fit(cost=cost, target=target, category="decoration", bonus=10, penalty=20, cap=40)

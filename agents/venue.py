@@ -5,7 +5,7 @@ from typing import Any
 from planning.models import Venue
 
 from .base import Agent, AgentContext
-from .budget import allowance_fit, category_target
+from .costs import allowance_fit, category_target
 
 
 class VenueAgent(Agent):

@@ -3,9 +3,11 @@
 import logging
 from typing import Any
 
+import redis
 from django.core.exceptions import PermissionDenied
-from django.db import DatabaseError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
+from django_redis.exceptions import ConnectionInterrupted
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -21,12 +23,15 @@ def error_body(code: str, message: str, fields: Any = None) -> dict[str, Any]:
     return {"error": error}
 
 
+OUTAGES = (OperationalError, InterfaceError, redis.ConnectionError, redis.TimeoutError, ConnectionInterrupted)
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's handler, reshaped; a database outage answers 503 with Retry-After instead of 500."""
-    if isinstance(exc, DatabaseError):
-        logger.exception("Database unavailable while serving %s", context.get("request"))
+    """DRF's handler, reshaped; an unreachable database or Redis answers 503 with Retry-After, not 500."""
+    if isinstance(exc, OUTAGES):
+        logger.exception("A backing service is unavailable while serving %s", context.get("request"))
         return Response(
-            error_body("service_unavailable", "The database is unavailable; try again shortly."),
+            error_body("service_unavailable", "The service is briefly unavailable; try again shortly."),
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": "5"},
         )

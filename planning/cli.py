@@ -40,14 +40,16 @@ def demo_user_ensure(*, username: str = DEMO_USERNAME, password: str = DEMO_PASS
 
 
 @contextlib.contextmanager
-def pipeline_services(*, start_worker: bool) -> Iterator[EmbeddedServices]:
-    """Start the embedded broker when none is configured, and a worker when asked; stop them after."""
+def pipeline_services(*, start_worker: bool, beat: bool = False) -> Iterator[EmbeddedServices]:
+    """Start the embedded broker when none is configured, and a worker when asked (with the periodic
+    reconciler when `beat`); stop them after."""
     embedded = is_embedded()
     with EmbeddedServices() as services:
         if embedded:
             redis_use(services.start_broker())
         if start_worker or embedded:
-            services.start_worker()
+            schedule = settings.BASE_DIR / "var" / "celerybeat-schedule"
+            services.start_worker(extra_args=["--beat", "--schedule", str(schedule)] if beat else ())
         yield services
 
 

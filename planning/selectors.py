@@ -51,12 +51,8 @@ def theme_candidates() -> list[Theme]:
 
 
 def cake_candidates(*, city: str, servings: int) -> list[Cake]:
-    """Cakes from bakeries in a city that can serve `servings` guests."""
-    return list(
-        Cake.objects.filter(
-            bakery__city__slug=city, max_servings__gte=servings, min_servings__lte=servings
-        ).select_related("bakery")
-    )
+    """Cakes from bakeries in a city big enough for `servings` guests (smaller orders pay the minimum)."""
+    return list(Cake.objects.filter(bakery__city__slug=city, max_servings__gte=servings).select_related("bakery"))
 
 
 def city_cost_index(*, city: str | None) -> float:

@@ -5,6 +5,7 @@ duplicated task changes nothing."""
 import json
 import logging
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -42,8 +43,9 @@ class ConcurrentUpdate(Exception):
 def event_append(*, plan_id: UUID, type: str, agent: str = "", payload: Mapping[str, Any] | None = None) -> PlanEvent:
     """Append a plan's next event. Call it inside the transaction that makes the change it records."""
     # The UPDATE holds the plan row's lock until commit, so concurrent writers take turns and the
-    # sequence has no gaps (a rollback undoes the increment together with the event).
-    Plan.objects.filter(pk=plan_id).update(event_seq=F("event_seq") + 1)
+    # sequence has no gaps (a rollback undoes the increment together with the event). `updated_at`
+    # thereby records the plan's last progress, which the reconciler reads.
+    Plan.objects.filter(pk=plan_id).update(event_seq=F("event_seq") + 1, updated_at=timezone.now())
     seq = Plan.objects.filter(pk=plan_id).values_list("event_seq", flat=True).get()
     return PlanEvent.objects.create(plan_id=plan_id, seq=seq, type=type, agent=agent, payload=dict(payload or {}))
 
@@ -80,7 +82,9 @@ def plan_transition(
 
 def analyzer_build() -> InputAnalyzer:
     """An InputAnalyzer with the configured rules and the catalog's cities."""
-    return InputAnalyzer(rules=load_rules(settings.ANALYZER_RULES_PATH), cities=selectors.city_refs())
+    return InputAnalyzer(
+        rules=load_rules(settings.ANALYZER_RULES_PATH), cities=selectors.city_refs(), today=timezone.localdate()
+    )
 
 
 def plan_create(*, owner, text: str = "", fields: Mapping[str, Any] | None = None) -> Plan:
@@ -134,6 +138,15 @@ def plan_dispatch(*, plan_id: UUID, graph: Mapping[str, list[str]]) -> bool:
     return True
 
 
+def _plan_lock(plan_id: UUID) -> str | None:
+    """Lock a plan's row for the rest of the transaction and return its status (None if it is gone).
+
+    Every change to a plan's agent runs takes this lock first, so writers queue in one order (the
+    plan, then its runs) and each one sees the previous one's committed outcome.
+    """
+    return Plan.objects.select_for_update().filter(pk=plan_id).values_list("status", flat=True).first()
+
+
 def agent_run_start(*, plan_id: UUID, agent: str, task_id: str) -> AgentRun | None:
     """pending/retrying → running (also running → running for a redelivered task).
 
@@ -142,9 +155,11 @@ def agent_run_start(*, plan_id: UUID, agent: str, task_id: str) -> AgentRun | No
     """
     startable = (AgentRunStatus.PENDING, AgentRunStatus.RETRYING, AgentRunStatus.RUNNING)
     with transaction.atomic():
-        claimed = AgentRun.objects.filter(
-            plan_id=plan_id, agent=agent, status__in=startable, plan__status=PlanStatus.RUNNING
-        ).update(status=AgentRunStatus.RUNNING, attempts=F("attempts") + 1, task_id=task_id, started_at=timezone.now())
+        if _plan_lock(plan_id) != PlanStatus.RUNNING:
+            return None
+        claimed = AgentRun.objects.filter(plan_id=plan_id, agent=agent, status__in=startable).update(
+            status=AgentRunStatus.RUNNING, attempts=F("attempts") + 1, task_id=task_id, started_at=timezone.now()
+        )
         if not claimed:
             return None
         run = AgentRun.objects.select_related("plan").get(plan_id=plan_id, agent=agent)
@@ -169,12 +184,14 @@ def agent_run_finish(
 def _agent_run_move(
     *, plan_id: UUID, agent: str, to: str, error: str = "", result: Mapping[str, Any] | None = None
 ) -> bool:
-    now = timezone.now()
     values: dict[str, Any] = {"status": to, "error": error[:2000]}
     payload: dict[str, Any] = {"error": error[:500]} if error else {}
-    if to in AgentRun.FINISHED:
-        values.update(result=dict(result) if result is not None else None, finished_at=now)
     with transaction.atomic():
+        if _plan_lock(plan_id) != PlanStatus.RUNNING:
+            return False
+        now = timezone.now()
+        if to in AgentRun.FINISHED:
+            values.update(result=dict(result) if result is not None else None, finished_at=now)
         run = (
             AgentRun.objects.filter(plan_id=plan_id, agent=agent, status=AgentRunStatus.RUNNING)
             .values("id", "started_at", "attempts")
@@ -183,62 +200,96 @@ def _agent_run_move(
         if run is None:
             return False
         if to in AgentRun.FINISHED and run["started_at"]:
-            values["duration_ms"] = int((now - run["started_at"]).total_seconds() * 1000)
+            values["duration_ms"] = max(0, int((now - run["started_at"]).total_seconds() * 1000))
             payload["duration_ms"] = values["duration_ms"]
-        if not AgentRun.objects.filter(pk=run["id"], status=AgentRunStatus.RUNNING).update(**values):
-            return False
+        AgentRun.objects.filter(pk=run["id"]).update(**values)
         if result is not None:
             payload["summary"] = result.get("summary", "")
         event_append(plan_id=plan_id, type=f"agent.{to}", agent=agent, payload={"attempt": run["attempts"], **payload})
     return True
 
 
+ABANDONED = "The agent did not finish before the plan was assembled."
+
+
 def plan_finalize(*, plan_id: UUID) -> Plan | None:
     """The FinalPlanner's step: aggregate the agent runs into the plan and end it.
 
-    Runs that never finished are closed as failed first, so the plan can come out partial. Calling it
-    again on an ended plan changes nothing; a plan that no longer exists gives None.
+    One transaction under the plan's lock: runs that never finished are closed as failed, so the
+    plan comes out partial, and no agent can change in between. Calling it again on an ended plan
+    changes nothing; a plan that no longer exists gives None.
     """
-    plan = Plan.objects.filter(pk=plan_id).first()
-    if plan is None or plan.status != PlanStatus.RUNNING:
-        return plan
-    for run in AgentRun.objects.filter(plan_id=plan_id).exclude(status__in=AgentRun.FINISHED):
-        _agent_run_abandon(run)
-    runs = selectors.agent_runs_by_agent(plan_id=plan_id)
-    outcomes = {
-        agent: AgentOutcome(status=run.status, result=run.result, error=run.error) for agent, run in runs.items()
-    }
-    final = FinalPlanner().build(brief=Brief.from_dict(plan.brief), outcomes=outcomes)
-    try:
+    with transaction.atomic():
+        if _plan_lock(plan_id) != PlanStatus.RUNNING:
+            return Plan.objects.filter(pk=plan_id).first()
+        unfinished = AgentRun.objects.filter(plan_id=plan_id).exclude(status__in=AgentRun.FINISHED)
+        for agent in unfinished.values_list("agent", flat=True):
+            event_append(plan_id=plan_id, type="agent.failed", agent=agent, payload={"error": ABANDONED})
+        unfinished.update(status=AgentRunStatus.FAILED, error=ABANDONED, finished_at=timezone.now())
+        plan = Plan.objects.get(pk=plan_id)
+        outcomes = {
+            run.agent: AgentOutcome(status=run.status, result=run.result, error=run.error)
+            for run in AgentRun.objects.filter(plan_id=plan_id)
+        }
+        final = FinalPlanner().build(brief=Brief.from_dict(plan.brief), outcomes=outcomes)
         plan_transition(
             plan_id=plan_id,
             to=final["status"],
             payload={"total_cost": final["costs"]["total"], "missing": final["missing"]},
             changes={"result": final},
         )
-    except IllegalTransition:
-        logger.info("Plan %s ended while it was being finalized; left as it is.", plan_id)
     plan.refresh_from_db()
     return plan
-
-
-def _agent_run_abandon(run: AgentRun) -> None:
-    """Close a run that did not finish before the planner ran."""
-    error = "The agent did not finish before the plan was assembled."
-    with transaction.atomic():
-        if AgentRun.objects.filter(pk=run.pk, status=run.status).update(
-            status=AgentRunStatus.FAILED, error=error, finished_at=timezone.now()
-        ):
-            event_append(plan_id=run.plan_id, type="agent.failed", agent=run.agent, payload={"error": error})
 
 
 def plan_fail(*, plan_id: UUID, error: str) -> bool:
     """End a plan as failed (e.g. the planner itself could not run); False if it had already ended."""
     try:
         plan_transition(plan_id=plan_id, to=PlanStatus.FAILED, payload={"error": error[:500]}, changes={"error": error})
-    except (IllegalTransition, Plan.DoesNotExist):
+    except (IllegalTransition, ConcurrentUpdate, Plan.DoesNotExist):
         return False
     return True
+
+
+def plan_reconcile(*, stalled_after: timedelta, max_redrives: int, limit: int = 100) -> dict[str, int]:
+    """Drive on the plans that stopped making progress; the database is the source of truth.
+
+    A plan is stalled when it is running and nothing has happened to it for `stalled_after` (a message
+    lost with the broker's queues, a dispatch that failed, a worker killed past its redelivery). If
+    all its runs have finished, it is finalized; otherwise a new chord runs only the unfinished
+    agents (finished results are kept, and the tasks' idempotency makes a late original harmless).
+    After `max_redrives` attempts the plan is finalized with what it has, so nothing stays running.
+    """
+    cutoff = timezone.now() - stalled_after
+    stalled = list(
+        Plan.objects.filter(status=PlanStatus.RUNNING, updated_at__lt=cutoff)
+        .order_by("updated_at")
+        .values_list("id", flat=True)[:limit]
+    )
+    counts = {"stalled": len(stalled), "redriven": 0, "finalized": 0, "skipped": 0}
+    for plan_id in stalled:
+        counts[plan_redrive(plan_id=plan_id, stalled_before=cutoff, max_redrives=max_redrives)] += 1
+    return counts
+
+
+def plan_redrive(*, plan_id: UUID, stalled_before: datetime, max_redrives: int) -> str:
+    """Re-enqueue a stalled plan's unfinished agents ("redriven"); finalize it instead when none are
+    left or it has been re-driven `max_redrives` times ("finalized"). A plan that moved on since it
+    was found stalled, e.g. under another reconciler, is left alone ("skipped")."""
+    with transaction.atomic():
+        locked = _plan_lock(plan_id)
+        if locked != PlanStatus.RUNNING or Plan.objects.filter(pk=plan_id, updated_at__gte=stalled_before).exists():
+            return "skipped"
+        runs = {run.agent: run for run in AgentRun.objects.filter(plan_id=plan_id)}
+        unfinished = [agent for agent, run in runs.items() if not run.is_finished]
+        redrives = PlanEvent.objects.filter(plan_id=plan_id, type="plan.redriven").count()
+        if unfinished and redrives < max_redrives:
+            graph = {agent: [dep for dep in runs[agent].depends_on if dep in unfinished] for agent in unfinished}
+            event_append(plan_id=plan_id, type="plan.redriven", payload={"agents": unfinished, "attempt": redrives + 1})
+            transaction.on_commit(lambda: plan_dispatch(plan_id=plan_id, graph=graph))
+            return "redriven"
+    plan_finalize(plan_id=plan_id)
+    return "finalized"
 
 
 CATALOG_PATH = Path(__file__).resolve().parent / "catalog" / "catalog.json"

@@ -84,7 +84,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL;",
-        "timeout": 20,
+        "timeout": 10,
     }
 
 # --- Redis: broker, result backend, cache, circuit breakers ---------------------------------------
@@ -157,6 +157,18 @@ AGENT_BREAKER = {
 # "latency_ms": int, "error": "transient" | "permanent"}.
 AGENT_FAULTS = env.json("AGENT_FAULTS", default={})
 ANALYZER_RULES_PATH = env("ANALYZER_RULES_PATH", default="") or None
+
+# --- Reconciler -------------------------------------------------------------------------------------
+# A running plan with no event for PLAN_STALLED_AFTER seconds is driven on from the database: its
+# unfinished agents run again (at most PLAN_MAX_REDRIVES times), or it is finalized with what it has.
+PLAN_STALLED_AFTER = env.int("PLAN_STALLED_AFTER", default=600)
+PLAN_MAX_REDRIVES = env.int("PLAN_MAX_REDRIVES", default=3)
+CELERY_BEAT_SCHEDULE = {
+    "reconcile-stalled-plans": {
+        "task": "agents.reconcile",
+        "schedule": env.int("PLAN_RECONCILE_INTERVAL", default=60),
+    },
+}
 
 # --- REST API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -8,6 +8,9 @@ from .base import env
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
 if len(SECRET_KEY) < 32 or SECRET_KEY.startswith("insecure"):
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set to a random value of at least 32 characters.")
+for required in ("DATABASE_URL", "REDIS_URL"):
+    if not env(required, default=""):
+        raise ImproperlyConfigured(f"{required} must be set in production (no embedded default there).")
 DEBUG = False
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])

@@ -5,8 +5,9 @@ from django.utils import timezone
 
 from agents.analyzer import Brief
 from agents.base import AgentContext
-from agents.budget import BudgetAgent, budget_shares
+from agents.budget import BudgetAgent
 from agents.cake import CakeAgent
+from agents.costs import budget_shares
 from agents.theme import ThemeAgent
 from agents.venue import VenueAgent
 
@@ -95,9 +96,18 @@ def test_cake_agent_meets_every_dietary_need_and_follows_the_theme(catalog):
 
 
 def test_cake_agent_leaves_out_cakes_that_cannot_be_baked_in_time(catalog):
-    tomorrow = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
-    result = CakeAgent().run(context(date=tomorrow, dietary_needs=[]))
-    assert all(choice["lead_time_days"] <= 1 for choice in result["choices"])
+    soon = (timezone.localdate() + datetime.timedelta(days=2)).isoformat()
+    result = CakeAgent().run(context(date=soon, dietary_needs=[]))
+    assert result["choices"] and all(choice["lead_time_days"] <= 2 for choice in result["choices"])
+    today = timezone.localdate().isoformat()
+    assert CakeAgent().run(context(date=today, dietary_needs=[]))["choices"] == []
+
+
+def test_a_small_party_still_gets_a_cake_at_the_bakery_minimum(catalog):
+    result = CakeAgent().run(context(guest_count=2, age_group="adults", dietary_needs=[], theme_preferences=[]))
+    best = result["choices"][0]
+    assert best["servings"] >= 2
+    assert best["cost"] == pytest.approx(best["price_per_serving"] * best["servings"])
 
 
 def test_cake_agent_explains_when_no_cake_meets_the_needs(catalog):

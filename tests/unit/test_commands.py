@@ -71,6 +71,15 @@ def test_embedded_broker_starts_answers_and_stops():
     assert process.poll() is not None, "the broker stops with its owner"
 
 
+def test_the_visibility_timeout_must_cover_the_longest_task(settings):
+    from agents.checks import visibility_timeout_covers_tasks
+
+    assert visibility_timeout_covers_tasks(None) == []
+    settings.CELERY_VISIBILITY_TIMEOUT = 10
+    (error,) = visibility_timeout_covers_tasks(None)
+    assert error.id == "agents.E001" and "10s" in error.msg
+
+
 def test_wait_until_names_what_it_waited_for():
     with pytest.raises(TimeoutError, match="the moon"):
         wait_until(lambda: False, timeout=0.2, what="the moon", interval=0.05)
@@ -84,6 +93,11 @@ def test_production_settings_refuse_a_missing_or_default_secret(monkeypatch):
     with pytest.raises(ImproperlyConfigured, match="DJANGO_SECRET_KEY"):
         importlib.import_module("partyproject.settings.prod")
     monkeypatch.setenv("DJANGO_SECRET_KEY", "p" * 50)
+    monkeypatch.setenv("REDIS_URL", "")
+    sys.modules.pop("partyproject.settings.prod", None)
+    with pytest.raises(ImproperlyConfigured, match="REDIS_URL must be set"):
+        importlib.import_module("partyproject.settings.prod")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/1")
     sys.modules.pop("partyproject.settings.prod", None)
     prod = importlib.import_module("partyproject.settings.prod")
     assert prod.DEBUG is False and prod.SESSION_COOKIE_SECURE and prod.ALLOWED_HOSTS == ["plans.example.com"]

@@ -20,7 +20,7 @@ class Command(BaseCommand):
     def handle(self, *args, port: int, once: bool, **options) -> None:
         cli.database_prepare()
         user = cli.demo_user_ensure()
-        with cli.pipeline_services(start_worker=True) as running:
+        with cli.pipeline_services(start_worker=True, beat=True) as running:
             self.stdout.write(f"Planning a sample party: {SAMPLE_REQUEST!r}")
             plan = cli.plan_wait(plan_id=services.plan_create(owner=user, text=SAMPLE_REQUEST).id, timeout=120)
             self.stdout.write(cli.plan_render(plan))

@@ -1,0 +1,21 @@
+"""System checks for settings that only go wrong under failure."""
+
+from django.conf import settings
+from django.core.checks import Error, register
+
+
+@register()
+def visibility_timeout_covers_tasks(app_configs, **kwargs) -> list[Error]:
+    """A dead worker's messages return after the visibility timeout; a task that may run (or wait for
+    a retry) longer than that would be delivered twice while it is still alive."""
+    longest = max(policy["time_limit"] + policy["retry_backoff_max"] for policy in settings.AGENT_POLICIES.values())
+    if longest < settings.CELERY_VISIBILITY_TIMEOUT:
+        return []
+    return [
+        Error(
+            f"CELERY_VISIBILITY_TIMEOUT ({settings.CELERY_VISIBILITY_TIMEOUT}s) must exceed the longest agent "
+            f"time limit plus retry backoff ({longest}s).",
+            hint="Raise CELERY_VISIBILITY_TIMEOUT or lower AGENT_TIME_LIMIT / AGENT_RETRY_BACKOFF_MAX.",
+            id="agents.E001",
+        )
+    ]

@@ -1,0 +1,107 @@
+"""Concurrent writers on real PostgreSQL: row locks, not luck, keep agent runs and events consistent."""
+
+import threading
+import time
+
+import pytest
+from django.db import connection, transaction
+
+from planning import services
+from planning.models import AgentRun, Plan, PlanEvent
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+BRIEF = {
+    "party_type": "birthday", "guest_count": 25, "date": None, "city": "austin", "budget": 1200,
+    "dietary_needs": [], "theme_preferences": [], "age_group": "kids", "setting": "any", "classified": True,
+    "notes": [], "agents": ["venue"], "graph": {"venue": []},
+}  # fmt: skip
+
+
+def running_plan(user) -> Plan:
+    """A running plan with one pending venue run, written directly (no chord is enqueued)."""
+    plan = Plan.objects.create(owner=user, status="running", brief=BRIEF)
+    AgentRun.objects.create(plan=plan, agent="venue")
+    return plan
+
+
+def in_thread(target):
+    """Run `target` on its own database connection; re-raise its exception in the caller."""
+    errors = []
+
+    def body():
+        try:
+            target()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=body)
+    thread.start()
+    return thread, errors
+
+
+def test_a_redelivered_claim_waits_for_the_finish_and_then_does_nothing(user):
+    plan = running_plan(user)
+    assert services.agent_run_start(plan_id=plan.id, agent="venue", task_id="first")
+    finishing = threading.Event()
+
+    def finish_slowly():
+        with transaction.atomic():
+            assert services.agent_run_finish(
+                plan_id=plan.id, agent="venue", status="succeeded", result={"summary": "s"}
+            )
+            finishing.set()
+            time.sleep(0.5)
+
+    thread, errors = in_thread(finish_slowly)
+    assert finishing.wait(5)
+    started = time.monotonic()
+    duplicate = services.agent_run_start(plan_id=plan.id, agent="venue", task_id="redelivered")
+    waited = time.monotonic() - started
+    thread.join()
+
+    assert not errors
+    assert duplicate is None, "the claim saw the committed finish"
+    assert waited >= 0.3, "the claim queued behind the finishing transaction's lock"
+    run = AgentRun.objects.get(plan=plan, agent="venue")
+    assert (run.status, run.attempts, run.task_id) == ("succeeded", 1, "first")
+    types = list(PlanEvent.objects.filter(plan=plan).values_list("type", flat=True))
+    assert types == ["agent.started", "agent.succeeded"]
+
+
+def test_many_copies_of_one_task_record_one_outcome_and_a_gapless_log(user):
+    plan = running_plan(user)
+    barrier = threading.Barrier(8)
+
+    def copy_of_the_task():
+        barrier.wait()
+        if services.agent_run_start(plan_id=plan.id, agent="venue", task_id=threading.current_thread().name):
+            services.agent_run_finish(plan_id=plan.id, agent="venue", status="succeeded", result={"summary": "s"})
+
+    workers = [in_thread(copy_of_the_task) for _ in range(8)]
+    for thread, _ in workers:
+        thread.join()
+    assert not [error for _, errors in workers for error in errors]
+    assert PlanEvent.objects.filter(plan=plan, type="agent.succeeded").count() == 1
+    seqs = list(PlanEvent.objects.filter(plan=plan).values_list("seq", flat=True))
+    assert seqs == list(range(1, len(seqs) + 1))
+    assert AgentRun.objects.get(plan=plan, agent="venue").status == "succeeded"
+
+
+def test_finalize_and_a_late_agent_never_interleave(user):
+    plan = running_plan(user)
+    services.agent_run_start(plan_id=plan.id, agent="venue", task_id="t")
+
+    def late_finish():
+        services.agent_run_finish(plan_id=plan.id, agent="venue", status="succeeded", result={"summary": "s"})
+
+    thread, errors = in_thread(late_finish)
+    final = services.plan_finalize(plan_id=plan.id)
+    thread.join()
+    assert not errors
+    types = list(PlanEvent.objects.filter(plan=plan).order_by("seq").values_list("type", flat=True))
+    assert types[-1] == f"plan.{final.status}", "nothing is logged after the plan's final event"
+    run = AgentRun.objects.get(plan=plan, agent="venue")
+    assert (final.status, run.status) in (("complete", "succeeded"), ("failed", "failed"))

@@ -1,0 +1,122 @@
+"""The reconciler: running plans that stopped making progress are driven on from the database."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db import OperationalError
+from django.utils import timezone
+
+from agents import tasks
+from planning import services
+from planning.models import AgentRun, Plan, PlanEvent
+
+pytestmark = pytest.mark.django_db
+
+KIDS_PARTY = "Birthday party for 25 kids in Austin, superhero theme, budget $1200, one guest is gluten-free"
+STALLED = timedelta(minutes=10)
+
+
+def lost_plan(user):
+    """A plan accepted while its chord was lost (never enqueued), now quiet for an hour."""
+    plan = services.plan_create(owner=user, text=KIDS_PARTY)
+    Plan.objects.filter(pk=plan.id).update(updated_at=timezone.now() - timedelta(hours=1))
+    return plan
+
+
+def reconcile(capture, max_redrives=3):
+    with capture(execute=True):
+        return services.plan_reconcile(stalled_after=STALLED, max_redrives=max_redrives)
+
+
+def test_a_lost_plan_is_redriven_and_completes(catalog, user, eager_celery, django_capture_on_commit_callbacks):
+    plan = lost_plan(user)
+    assert reconcile(django_capture_on_commit_callbacks) == {"stalled": 1, "redriven": 1, "finalized": 0, "skipped": 0}
+    plan.refresh_from_db()
+    assert plan.status == "complete"
+    redriven = PlanEvent.objects.get(plan=plan, type="plan.redriven")
+    assert sorted(redriven.payload["agents"]) == ["budget", "cake", "theme", "venue"]
+
+
+def test_only_unfinished_agents_run_again(catalog, user, eager_celery, django_capture_on_commit_callbacks):
+    plan = lost_plan(user)
+    tasks.theme_task.apply(args=(str(plan.id),))
+    Plan.objects.filter(pk=plan.id).update(updated_at=timezone.now() - timedelta(hours=1))
+    reconcile(django_capture_on_commit_callbacks)
+    assert PlanEvent.objects.get(plan=plan, type="plan.redriven").payload["agents"] == ["venue", "cake", "budget"]
+    assert AgentRun.objects.get(plan=plan, agent="theme").attempts == 1
+    assert Plan.objects.get(pk=plan.id).status == "complete"
+
+
+def test_a_recent_plan_is_left_alone(catalog, user, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        plan = services.plan_create(owner=user, text=KIDS_PARTY)
+    assert reconcile(django_capture_on_commit_callbacks)["stalled"] == 0
+    assert services.plan_redrive(plan_id=plan.id, stalled_before=timezone.now() - STALLED, max_redrives=3) == "skipped"
+
+
+def test_after_max_redrives_the_plan_ends_with_what_it_has(catalog, user, django_capture_on_commit_callbacks):
+    plan = lost_plan(user)
+    with django_capture_on_commit_callbacks(execute=False):
+        counts = services.plan_reconcile(stalled_after=STALLED, max_redrives=0)
+    assert counts["finalized"] == 1
+    plan.refresh_from_db()
+    assert plan.status == "failed", "no agent ever ran"
+    assert set(AgentRun.objects.filter(plan=plan).values_list("status", flat=True)) == {"failed"}
+    assert PlanEvent.objects.filter(plan=plan, type="agent.failed").count() == 4
+
+
+def test_a_broker_outage_at_dispatch_is_recovered_by_the_reconciler(
+    catalog, user, eager_celery, django_capture_on_commit_callbacks, monkeypatch
+):
+    from kombu.exceptions import OperationalError as BrokerError
+
+    real_dispatch = services.pipeline_dispatch
+
+    def broker_down(**kwargs):
+        raise BrokerError("Error 111 connecting to broker")
+
+    monkeypatch.setattr(services, "pipeline_dispatch", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        plan = services.plan_create(owner=user, text=KIDS_PARTY)
+    assert PlanEvent.objects.filter(plan=plan, type="plan.dispatch_failed").exists()
+    monkeypatch.setattr(services, "pipeline_dispatch", real_dispatch)
+    Plan.objects.filter(pk=plan.id).update(updated_at=timezone.now() - timedelta(hours=1))
+    reconcile(django_capture_on_commit_callbacks)
+    assert Plan.objects.get(pk=plan.id).status == "complete"
+
+
+def test_reconcile_command_and_task(catalog, user, capsys, django_capture_on_commit_callbacks):
+    lost_plan(user)
+    with django_capture_on_commit_callbacks(execute=False):
+        call_command("reconcile", "--stalled-after", "60", "--max-redrives", "0")
+    assert "1 stalled, 0 redriven, 1 finalized, 0 skipped" in capsys.readouterr().out
+    assert tasks.reconcile.apply().get() == {"stalled": 0, "redriven": 0, "finalized": 0, "skipped": 0}
+
+
+def test_an_outcome_that_cannot_be_recorded_still_returns_a_marker_on_the_last_attempt(
+    catalog, user, monkeypatch, django_capture_on_commit_callbacks
+):
+    from agents.venue import VenueAgent
+
+    with django_capture_on_commit_callbacks(execute=False):
+        plan = services.plan_create(owner=user, text=KIDS_PARTY)
+
+    def database_down(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(services, "agent_run_finish", database_down)
+    agent = VenueAgent()
+    with pytest.raises(OperationalError):
+        agent.execute(plan_id=str(plan.id), task_id="t1", attempt=1, last_attempt=False)
+    marker = agent.execute(plan_id=str(plan.id), task_id="t2", attempt=2, last_attempt=True)
+    assert marker == {"agent": "venue", "status": "succeeded"}
+    assert AgentRun.objects.get(plan=plan, agent="venue").status == "running", "left for the planner to close"
+
+
+def test_the_marker_reports_the_stored_outcome(catalog, user, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        plan = services.plan_create(owner=user, text=KIDS_PARTY)
+    services.agent_run_start(plan_id=plan.id, agent="cake", task_id="t")
+    services.agent_run_finish(plan_id=plan.id, agent="cake", status="failed", error="earlier copy failed")
+    assert tasks.cake_task.apply(args=(str(plan.id),)).get() == {"agent": "cake", "status": "failed"}
