@@ -1,5 +1,6 @@
 """`manage.py demo`: the whole system on one machine, with no external services unless configured."""
 
+import signal
 import time
 
 from django.core.management.base import BaseCommand
@@ -18,6 +19,9 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="Plan the sample party and exit.")
 
     def handle(self, *args, port: int, once: bool, **options) -> None:
+        # Ctrl-C and SIGTERM both stop everything cleanly, even when SIGINT was ignored on start-up.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
         cli.database_prepare()
         user = cli.demo_user_ensure()
         with cli.pipeline_services(start_worker=True, beat=True) as running:
@@ -34,7 +38,8 @@ class Command(BaseCommand):
                 while server.poll() is None:
                     time.sleep(1)
             except KeyboardInterrupt:
-                self.stdout.write("Stopping…")
+                self.stdout.write("Stopping the API, the worker and the broker…")
+                self.stdout.flush()
 
     @staticmethod
     def _tour(port: int) -> str:
