@@ -8,6 +8,7 @@ from typing import Any
 from .analyzer import Brief
 
 CHOICE_AGENTS = ("venue", "theme", "cake")
+RESERVED_CATEGORIES = ("catering", "contingency")
 
 
 @dataclass(frozen=True)
@@ -56,12 +57,17 @@ def money(value: float) -> str:
 
 
 def recommend_budget_fit(draft: PlanDraft) -> list[str]:
-    """Over budget: name the cheaper alternatives; well under: suggest what to spend the rest on."""
-    budget, total = draft.brief.budget, draft.costs["total"]
+    """Over budget: name the cheaper alternatives; well under: suggest what to spend the rest on.
+
+    The budget agent's catering and contingency shares count as spent: the picks must leave room for them.
+    """
+    budget, total, reserved = draft.brief.budget, draft.costs["total"], draft.costs["reserved"]
     if not budget or total == 0:
         return []
-    if total > budget:
-        advice = [f"The picks cost {money(total - budget)} more than the budget of {money(budget)}."]
+    left = budget - total - reserved
+    if left < 0:
+        set_aside = f" with {money(reserved)} set aside for catering and a reserve" if reserved else ""
+        advice = [f"The picks cost {money(-left)} more than the budget of {money(budget)}{set_aside}."]
         for category in CHOICE_AGENTS:
             pick, options = draft.picks.get(category), draft.alternatives.get(category, [])
             cheaper = [o for o in options if pick and o["cost"] < pick["cost"]]
@@ -69,9 +75,8 @@ def recommend_budget_fit(draft: PlanDraft) -> list[str]:
                 best = min(cheaper, key=lambda option: option["cost"])
                 advice.append(f"Switch {category} to {best['name']} to save {money(pick['cost'] - best['cost'])}.")
         return advice
-    left = budget - total
-    if left >= 0.2 * budget:
-        return [f"{money(left)} of the budget is left for catering and extras such as entertainment or a photographer."]
+    if left >= 0.1 * budget:
+        return [f"{money(left)} is left after the picks, catering and a reserve: room for entertainment or photos."]
     return []
 
 
@@ -185,9 +190,12 @@ class FinalPlanner:
             warnings.extend(budget.get("warnings", []))
         costs = {category: round(float(pick["cost"]), 2) for category, pick in picks.items() if pick}
         total = round(sum(costs.values()), 2)
-        costs.update(total=total, budget=brief.budget)
+        allocation = (budget or {}).get("allocation") or {}
+        reserved = round(sum(allocation.get(category, 0) for category in RESERVED_CATEGORIES), 2)
+        costs.update(total=total, reserved=reserved, budget=brief.budget)
         if brief.budget:
-            costs.update(remaining=round(brief.budget - total, 2), within_budget=total <= brief.budget)
+            remaining = round(brief.budget - total - reserved, 2)
+            costs.update(remaining=remaining, within_budget=remaining >= 0)
         return PlanDraft(brief, picks, alternatives, budget, costs, missing, warnings)
 
     @staticmethod

@@ -80,7 +80,8 @@ def plan_render(plan: Plan) -> str:
     costs = result["costs"]
     budget = f" of ${costs['budget']:,.0f} budget" if costs.get("budget") else ""
     within = {True: " (within budget)", False: " (OVER budget)"}.get(costs.get("within_budget"), "")
-    lines.append(f"  Total  ${costs['total']:,.2f}{budget}{within}")
+    reserved = f" + ${costs['reserved']:,.0f} catering and reserve" if costs.get("reserved") else ""
+    lines.append(f"  Total  ${costs['total']:,.2f}{reserved}{budget}{within}")
     if result.get("budget") and result["budget"].get("allocation"):
         allocation = ", ".join(f"{k} ${v:,.0f}" for k, v in result["budget"]["allocation"].items())
         lines.append(f"  Budget split: {allocation}")

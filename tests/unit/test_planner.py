@@ -36,7 +36,12 @@ def outcomes(**overrides):
         "theme": succeeded(option("Superhero Squad", 150)),
         "cake": succeeded(option("GF Hero Cake", 112.5, bakery="Crumbs", lead_time_days=3, dietary=["gluten_free"])),
         "budget": AgentOutcome(
-            status="succeeded", result={"summary": "ok", "allocation": {"venue": 420}, "warnings": ["tight"]}
+            status="succeeded",
+            result={
+                "summary": "ok",
+                "allocation": {"venue": 420, "catering": 276, "contingency": 120},
+                "warnings": ["tight"],
+            },
         ),
     }
     return {**base, **overrides}
@@ -47,8 +52,8 @@ def test_complete_plan_totals_costs_and_compares_with_budget():
     assert plan["status"] == "complete"
     assert plan["venue"]["name"] == "Park Pavilion"
     assert plan["costs"] == {
-        "venue": 400.0, "theme": 150.0, "cake": 112.5, "total": 662.5, "budget": 1200,
-        "remaining": 537.5, "within_budget": True,
+        "venue": 400.0, "theme": 150.0, "cake": 112.5, "total": 662.5, "reserved": 396, "budget": 1200,
+        "remaining": 141.5, "within_budget": True,
     }  # fmt: skip
     assert plan["missing"] == [] and plan["failures"] == {}
     assert plan["alternatives"]["venue"][0]["name"] == "Hall"
@@ -61,7 +66,7 @@ def test_recommendations_cover_diet_cake_date_rain_supervision_and_leftover_budg
     assert "Order the cake by 2027-03-11" in advice
     assert "rain" in advice
     assert "at least 5 supervising adults" in advice
-    assert "$537.50 of the budget is left for catering" in advice
+    assert "$141.50 is left after the picks, catering and a reserve" in advice
 
 
 def test_a_failed_agent_gives_a_partial_plan_that_names_what_is_missing():
@@ -95,7 +100,7 @@ def test_over_budget_names_cheaper_alternatives():
     plan = FinalPlanner().build(brief=brief, outcomes=outcomes())
     advice = plan["recommendations"]
     assert plan["costs"]["within_budget"] is False
-    assert any("more than the budget of $600" in text for text in advice)
+    assert "The picks cost $458.50 more than the budget of $600 with $396 set aside" in advice[0]
     assert any("Switch venue to Hall to save $100" in text for text in advice)
 
 
