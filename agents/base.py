@@ -79,7 +79,7 @@ class Agent(ABC):
             return self._end(plan_id, AgentRunStatus.TIMED_OUT, error="The agent ran past its time limit.")
         except TRANSIENT_ERRORS as exc:
             if not last_attempt:
-                self._note_retry(plan_id, exc)
+                self._note_retry(plan_id, task_id, exc)
                 raise
             return self._end(plan_id, AgentRunStatus.FAILED, error=f"Gave up after {attempt} attempts: {describe(exc)}")
         except Exception as exc:
@@ -87,10 +87,10 @@ class Agent(ABC):
             return self._end(plan_id, AgentRunStatus.FAILED, error=describe(exc))
         return self._end(plan_id, AgentRunStatus.SUCCEEDED, result=result, retry_if_unrecorded=not last_attempt)
 
-    def _note_retry(self, plan_id: str, exc: BaseException) -> None:
+    def _note_retry(self, plan_id: str, task_id: str, exc: BaseException) -> None:
         """Record that a retry follows; if even that fails, the retry still happens."""
         try:
-            services.agent_run_retrying(plan_id=plan_id, agent=self.name, error=describe(exc))
+            services.agent_run_retrying(plan_id=plan_id, agent=self.name, task_id=task_id, error=describe(exc))
         except Exception:
             logger.exception("Could not record the retry of %s on plan %s", self.name, plan_id)
 
@@ -105,17 +105,23 @@ class Agent(ABC):
     ) -> dict[str, str]:
         """Record the outcome and return the marker of what is stored (a duplicate may have won).
 
-        If the outcome cannot be recorded, a success is retried while attempts remain; otherwise the
-        marker is returned anyway and the planner (or the reconciler) closes the run.
+        If the outcome cannot be recorded, a success is retried while attempts remain (for a transient
+        error); otherwise the run is recorded as failed with the reason if possible, and a marker is
+        returned whatever happens, so the chord's callback runs and closes what is still open.
         """
         try:
             services.agent_run_finish(plan_id=plan_id, agent=self.name, status=status, result=result, error=error)
             return self.marker(selectors.agent_run_status(plan_id=plan_id, agent=self.name))
-        except TRANSIENT_ERRORS:
-            if retry_if_unrecorded:
+        except Exception as exc:
+            if retry_if_unrecorded and isinstance(exc, TRANSIENT_ERRORS):
                 raise
             logger.exception("Could not record %s for %s on plan %s", status, self.name, plan_id)
-            return self.marker(status)
+            reason = f"The outcome ({status}) could not be recorded: {describe(exc)}"
+            try:
+                services.agent_run_finish(plan_id=plan_id, agent=self.name, status=AgentRunStatus.FAILED, error=reason)
+            except Exception:
+                logger.exception("Could not record the failure of %s on plan %s either", self.name, plan_id)
+            return self.marker(AgentRunStatus.FAILED)
 
     def top(self, scored: list[tuple[float, dict[str, Any]]]) -> list[dict[str, Any]]:
         """The best `top_n` options, each with its rounded score; ties go to the cheaper option."""

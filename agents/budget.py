@@ -4,7 +4,7 @@ from typing import Any
 
 from .base import Agent, AgentContext
 from .cake import cake_fits, days_until
-from .costs import budget_shares, cake_cost
+from .costs import budget_shares, cake_cost, reserved_share
 from .theme import theme_fits
 
 
@@ -23,11 +23,14 @@ class BudgetAgent(Agent):
                 f"No budget given; about ${total:,.0f} covers the cheapest plan with catering and a reserve."
             )
         allocation = {category: round(total * share, 2) for category, share in shares.items()} if total else {}
-        feasible = minimum is not None and (total is None or minimum <= total)
+        for_picks = (
+            total * (1 - reserved_share(party_type=brief.party_type, age_group=brief.age_group)) if total else None
+        )
+        feasible = minimum is not None and (for_picks is None or minimum <= for_picks)
         if minimum is not None and not feasible:
             warnings.append(
-                f"The budget of ${total:,.0f} is below the cheapest possible venue, theme and cake "
-                f"(${minimum:,.2f}); raise it or invite fewer guests."
+                f"After catering and a reserve, the budget of ${total:,.0f} leaves ${for_picks:,.0f} for the venue, "
+                f"theme and cake, less than the cheapest possible (${minimum:,.2f}); raise it or invite fewer guests."
             )
         summary = (
             f"${total:,.0f} split across {len(allocation)} categories; cheapest workable plan ${minimum:,.2f}."

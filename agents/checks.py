@@ -19,3 +19,18 @@ def visibility_timeout_covers_tasks(app_configs, **kwargs) -> list[Error]:
             id="agents.E001",
         )
     ]
+
+
+@register()
+def stall_threshold_covers_redelivery(app_configs, **kwargs) -> list[Error]:
+    """The reconciler must not take a plan for lost while its messages may still come back."""
+    if settings.PLAN_STALLED_AFTER > settings.CELERY_VISIBILITY_TIMEOUT:
+        return []
+    return [
+        Error(
+            f"PLAN_STALLED_AFTER ({settings.PLAN_STALLED_AFTER}s) must exceed CELERY_VISIBILITY_TIMEOUT "
+            f"({settings.CELERY_VISIBILITY_TIMEOUT}s).",
+            hint="A dead worker's tasks come back after the visibility timeout; re-drive only after that.",
+            id="agents.E002",
+        )
+    ]

@@ -2,10 +2,13 @@
 
 from typing import TYPE_CHECKING
 
-from planning.models import Cake
-
 if TYPE_CHECKING:
+    from planning.models import Cake
+
     from .base import AgentContext
+
+PICK_CATEGORIES = ("venue", "theme", "cake")
+RESERVED_CATEGORIES = ("catering", "contingency")
 
 DEFAULT_SHARES = {"venue": 0.40, "theme": 0.15, "cake": 0.10, "catering": 0.25, "contingency": 0.10}
 SHARES_BY_PARTY_TYPE = {
@@ -45,11 +48,17 @@ def allowance_fit(
     return -min(cap, penalty * (cost - target) / target), f"over the ${target:,.0f} {category} allowance"
 
 
-def cake_servings(cake: Cake, guests: int) -> int:
+def reserved_share(*, party_type: str, age_group: str) -> float:
+    """The part of the budget set aside for catering and a contingency, which the picks must leave."""
+    shares = budget_shares(party_type=party_type, age_group=age_group)
+    return sum(shares[category] for category in RESERVED_CATEGORIES)
+
+
+def cake_servings(cake: "Cake", guests: int) -> int:
     """Servings to order: every guest, and at least the bakery's minimum."""
     return max(guests, cake.min_servings)
 
 
-def cake_cost(cake: Cake, guests: int) -> float:
+def cake_cost(cake: "Cake", guests: int) -> float:
     """What a cake costs for `guests` guests, in USD."""
     return round(float(cake.price_per_serving) * cake_servings(cake, guests), 2)

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .analyzer import Brief
+from .costs import PICK_CATEGORIES, reserved_share
 
-CHOICE_AGENTS = ("venue", "theme", "cake")
-RESERVED_CATEGORIES = ("catering", "contingency")
+CHOICE_AGENTS = PICK_CATEGORIES
 
 
 @dataclass(frozen=True)
@@ -190,8 +190,8 @@ class FinalPlanner:
             warnings.extend(budget.get("warnings", []))
         costs = {category: round(float(pick["cost"]), 2) for category, pick in picks.items() if pick}
         total = round(sum(costs.values()), 2)
-        allocation = (budget or {}).get("allocation") or {}
-        reserved = round(sum(allocation.get(category, 0) for category in RESERVED_CATEGORIES), 2)
+        share = reserved_share(party_type=brief.party_type, age_group=brief.age_group)
+        reserved = round((brief.budget or 0) * share, 2)
         costs.update(total=total, reserved=reserved, budget=brief.budget)
         if brief.budget:
             remaining = round(brief.budget - total - reserved, 2)

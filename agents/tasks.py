@@ -29,5 +29,7 @@ planner = planner_task(
 def reconcile() -> dict[str, int]:
     """Periodic (Celery beat): drive on the plans that stopped making progress."""
     return services.plan_reconcile(
-        stalled_after=timedelta(seconds=settings.PLAN_STALLED_AFTER), max_redrives=settings.PLAN_MAX_REDRIVES
+        stalled_after=timedelta(seconds=settings.PLAN_STALLED_AFTER),
+        max_redrives=settings.PLAN_MAX_REDRIVES,
+        max_backlog=settings.PLAN_RECONCILE_MAX_BACKLOG,
     )

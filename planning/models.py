@@ -80,6 +80,7 @@ class AgentRun(models.Model):
     FINISHED: ClassVar[frozenset[str]] = frozenset(
         {AgentRunStatus.SUCCEEDED, AgentRunStatus.FAILED, AgentRunStatus.TIMED_OUT}
     )
+    UNFINISHED_CLAIMED: ClassVar[tuple[str, ...]] = (AgentRunStatus.RUNNING, AgentRunStatus.RETRYING)
 
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="agent_runs")
     agent = models.CharField(max_length=32)

@@ -74,3 +74,18 @@ def agent_results(*, plan_id: UUID, agents: list[str]) -> dict[str, dict]:
         return {}
     rows = AgentRun.objects.filter(plan_id=plan_id, agent__in=agents, status=AgentRunStatus.SUCCEEDED)
     return dict(rows.values_list("agent", "result"))
+
+
+def broker_backlog(queue: str | None = None) -> int:
+    """Messages waiting in a broker queue (default: the default task queue); 0 for a queue that was
+    never declared."""
+    from amqp.exceptions import ChannelError
+
+    from partyproject.celery import app
+
+    name = queue or app.conf.task_default_queue
+    with app.connection_for_read() as connection:
+        try:
+            return connection.default_channel.queue_declare(queue=name, passive=True).message_count
+        except ChannelError:
+            return 0

@@ -5,13 +5,13 @@ duplicated task changes nothing."""
 import json
 import logging
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -25,6 +25,7 @@ from .models import AgentRun, AgentRunStatus, Bakery, Cake, City, Plan, PlanEven
 logger = logging.getLogger(__name__)
 
 OPTIMISTIC_LOCK_ATTEMPTS = 5
+TRANSIENT_DATABASE_ERRORS = (OperationalError, InterfaceError)
 
 
 class IllegalTransition(Exception):
@@ -119,23 +120,26 @@ def plan_analyze(*, plan_id: UUID) -> Brief:
             changes={"brief": brief.to_dict(), "dispatched_at": timezone.now()},
         )
         graph = {agent: list(brief.graph[agent]) for agent in brief.agents}
-        transaction.on_commit(lambda: plan_dispatch(plan_id=plan_id, graph=graph))
+        transaction.on_commit(lambda: plan_dispatch(plan_id=plan_id, graph=graph), robust=True)
     return brief
 
 
-def plan_dispatch(*, plan_id: UUID, graph: Mapping[str, list[str]]) -> bool:
-    """Enqueue a plan's chord. If the broker cannot take it, the plan stays accepted and the failure
-    is recorded as a `plan.dispatch_failed` event, so that it is visible and can be driven again."""
+def plan_dispatch(*, plan_id: UUID, graph: Mapping[str, list[str]], redrive: int = 0) -> bool:
+    """Enqueue a plan's chord (for a re-drive, `redrive` counts the attempts and is recorded as a
+    `plan.redriven` event once the broker has taken it). If the broker cannot take it, the plan stays
+    accepted and a `plan.dispatch_failed` event records why, so that the reconciler drives it again."""
     try:
         pipeline_dispatch(plan_id=str(plan_id), graph=graph)
     except Exception as exc:
         logger.exception("Could not enqueue plan %s", plan_id)
-        with transaction.atomic():
-            event_append(
-                plan_id=plan_id, type="plan.dispatch_failed", payload={"error": f"{type(exc).__name__}: {exc}"}
-            )
-        return False
-    return True
+        event = ("plan.dispatch_failed", {"error": f"{type(exc).__name__}: {exc}"})
+    else:
+        if not redrive:
+            return True
+        event = ("plan.redriven", {"agents": list(graph), "attempt": redrive})
+    with transaction.atomic():
+        event_append(plan_id=plan_id, type=event[0], payload=event[1])
+    return event[0] != "plan.dispatch_failed"
 
 
 def _plan_lock(plan_id: UUID) -> str | None:
@@ -167,22 +171,29 @@ def agent_run_start(*, plan_id: UUID, agent: str, task_id: str) -> AgentRun | No
     return run
 
 
-def agent_run_retrying(*, plan_id: UUID, agent: str, error: str) -> bool:
-    """running → retrying, after a transient error that will be retried."""
-    return _agent_run_move(plan_id=plan_id, agent=agent, to=AgentRunStatus.RETRYING, error=error)
+def agent_run_retrying(*, plan_id: UUID, agent: str, task_id: str, error: str) -> bool:
+    """running → retrying, after a transient error that will be retried; only while `task_id` still
+    owns the run (a re-driven copy may have claimed it since)."""
+    return _agent_run_move(plan_id=plan_id, agent=agent, to=AgentRunStatus.RETRYING, error=error, task_id=task_id)
 
 
 def agent_run_finish(
     *, plan_id: UUID, agent: str, status: str, result: Mapping[str, Any] | None = None, error: str = ""
 ) -> bool:
-    """running → succeeded | failed | timed_out, storing the result once."""
+    """running (or retrying) → succeeded | failed | timed_out, storing the result once."""
     if status not in AgentRun.FINISHED:
         raise ValueError(f"{status!r} is not a finished agent status.")
     return _agent_run_move(plan_id=plan_id, agent=agent, to=status, error=error, result=result)
 
 
 def _agent_run_move(
-    *, plan_id: UUID, agent: str, to: str, error: str = "", result: Mapping[str, Any] | None = None
+    *,
+    plan_id: UUID,
+    agent: str,
+    to: str,
+    error: str = "",
+    result: Mapping[str, Any] | None = None,
+    task_id: str | None = None,
 ) -> bool:
     values: dict[str, Any] = {"status": to, "error": error[:2000]}
     payload: dict[str, Any] = {"error": error[:500]} if error else {}
@@ -192,11 +203,11 @@ def _agent_run_move(
         now = timezone.now()
         if to in AgentRun.FINISHED:
             values.update(result=dict(result) if result is not None else None, finished_at=now)
-        run = (
-            AgentRun.objects.filter(plan_id=plan_id, agent=agent, status=AgentRunStatus.RUNNING)
-            .values("id", "started_at", "attempts")
-            .first()
-        )
+        movable = [AgentRunStatus.RUNNING] if to == AgentRunStatus.RETRYING else AgentRun.UNFINISHED_CLAIMED
+        runs = AgentRun.objects.filter(plan_id=plan_id, agent=agent, status__in=movable)
+        if task_id is not None:
+            runs = runs.filter(task_id=task_id)
+        run = runs.values("id", "started_at", "attempts").first()
         if run is None:
             return False
         if to in AgentRun.FINISHED and run["started_at"]:
@@ -222,10 +233,7 @@ def plan_finalize(*, plan_id: UUID) -> Plan | None:
     with transaction.atomic():
         if _plan_lock(plan_id) != PlanStatus.RUNNING:
             return Plan.objects.filter(pk=plan_id).first()
-        unfinished = AgentRun.objects.filter(plan_id=plan_id).exclude(status__in=AgentRun.FINISHED)
-        for agent in unfinished.values_list("agent", flat=True):
-            event_append(plan_id=plan_id, type="agent.failed", agent=agent, payload={"error": ABANDONED})
-        unfinished.update(status=AgentRunStatus.FAILED, error=ABANDONED, finished_at=timezone.now())
+        _agent_runs_abandon(plan_id)
         plan = Plan.objects.get(pk=plan_id)
         outcomes = {
             run.agent: AgentOutcome(status=run.status, result=run.result, error=run.error)
@@ -242,16 +250,28 @@ def plan_finalize(*, plan_id: UUID) -> Plan | None:
     return plan
 
 
+def _agent_runs_abandon(plan_id: UUID) -> None:
+    """Close a plan's unfinished runs as failed (call with the plan locked)."""
+    unfinished = AgentRun.objects.filter(plan_id=plan_id).exclude(status__in=AgentRun.FINISHED)
+    for agent in unfinished.values_list("agent", flat=True):
+        event_append(plan_id=plan_id, type="agent.failed", agent=agent, payload={"error": ABANDONED})
+    unfinished.update(status=AgentRunStatus.FAILED, error=ABANDONED, finished_at=timezone.now())
+
+
 def plan_fail(*, plan_id: UUID, error: str) -> bool:
-    """End a plan as failed (e.g. the planner itself could not run); False if it had already ended."""
-    try:
+    """End a plan as failed (e.g. the planner itself could not run), closing its unfinished runs;
+    False if it had already ended."""
+    with transaction.atomic():
+        if _plan_lock(plan_id) in (None, *Plan.TERMINAL):
+            return False
+        _agent_runs_abandon(plan_id)
         plan_transition(plan_id=plan_id, to=PlanStatus.FAILED, payload={"error": error[:500]}, changes={"error": error})
-    except (IllegalTransition, ConcurrentUpdate, Plan.DoesNotExist):
-        return False
     return True
 
 
-def plan_reconcile(*, stalled_after: timedelta, max_redrives: int, limit: int = 100) -> dict[str, int]:
+def plan_reconcile(
+    *, stalled_after: timedelta, max_redrives: int, max_backlog: int | None = None, limit: int = 100
+) -> dict[str, int]:
     """Drive on the plans that stopped making progress; the database is the source of truth.
 
     A plan is stalled when it is running and nothing has happened to it for `stalled_after` (a message
@@ -259,6 +279,9 @@ def plan_reconcile(*, stalled_after: timedelta, max_redrives: int, limit: int = 
     all its runs have finished, it is finalized; otherwise a new chord runs only the unfinished
     agents (finished results are kept, and the tasks' idempotency makes a late original harmless).
     After `max_redrives` attempts the plan is finalized with what it has, so nothing stays running.
+    Each re-drive of a plan waits twice as long as the one before, and while the broker's backlog is
+    over `max_backlog` no plan is re-driven (its messages are most likely waiting in that queue).
+    One plan that cannot be handled is failed and counted; it never stops the others.
     """
     cutoff = timezone.now() - stalled_after
     stalled = list(
@@ -266,30 +289,42 @@ def plan_reconcile(*, stalled_after: timedelta, max_redrives: int, limit: int = 
         .order_by("updated_at")
         .values_list("id", flat=True)[:limit]
     )
-    counts = {"stalled": len(stalled), "redriven": 0, "finalized": 0, "skipped": 0}
+    counts = {"stalled": len(stalled), "redriven": 0, "finalized": 0, "skipped": 0, "deferred": 0, "errors": 0}
+    if stalled and max_backlog is not None and selectors.broker_backlog() > max_backlog:
+        counts["deferred"] = len(stalled)
+        return counts
     for plan_id in stalled:
-        counts[plan_redrive(plan_id=plan_id, stalled_before=cutoff, max_redrives=max_redrives)] += 1
+        try:
+            outcome = plan_redrive(plan_id=plan_id, stalled_after=stalled_after, max_redrives=max_redrives)
+        except Exception as exc:
+            logger.exception("The reconciler could not drive plan %s", plan_id)
+            if not isinstance(exc, TRANSIENT_DATABASE_ERRORS):
+                plan_fail(plan_id=plan_id, error=f"The reconciler could not finish the plan: {exc}")
+            outcome = "errors"
+        counts[outcome] += 1
     return counts
 
 
-def plan_redrive(*, plan_id: UUID, stalled_before: datetime, max_redrives: int) -> str:
+def plan_redrive(*, plan_id: UUID, stalled_after: timedelta, max_redrives: int) -> str:
     """Re-enqueue a stalled plan's unfinished agents ("redriven"); finalize it instead when none are
-    left or it has been re-driven `max_redrives` times ("finalized"). A plan that moved on since it
-    was found stalled, e.g. under another reconciler, is left alone ("skipped")."""
+    left or it has been re-driven `max_redrives` times ("finalized"). A plan that made progress within
+    `stalled_after * 2**redrives` (re-drives so far) is left alone ("skipped")."""
     with transaction.atomic():
-        locked = _plan_lock(plan_id)
-        if locked != PlanStatus.RUNNING or Plan.objects.filter(pk=plan_id, updated_at__gte=stalled_before).exists():
+        if _plan_lock(plan_id) != PlanStatus.RUNNING:
+            return "skipped"
+        redrives = PlanEvent.objects.filter(plan_id=plan_id, type="plan.redriven").count()
+        quiet_since = timezone.now() - stalled_after * 2**redrives
+        if Plan.objects.filter(pk=plan_id, updated_at__gte=quiet_since).exists():
             return "skipped"
         runs = {run.agent: run for run in AgentRun.objects.filter(plan_id=plan_id)}
         unfinished = [agent for agent, run in runs.items() if not run.is_finished]
-        redrives = PlanEvent.objects.filter(plan_id=plan_id, type="plan.redriven").count()
-        if unfinished and redrives < max_redrives:
-            graph = {agent: [dep for dep in runs[agent].depends_on if dep in unfinished] for agent in unfinished}
-            event_append(plan_id=plan_id, type="plan.redriven", payload={"agents": unfinished, "attempt": redrives + 1})
-            transaction.on_commit(lambda: plan_dispatch(plan_id=plan_id, graph=graph))
-            return "redriven"
-    plan_finalize(plan_id=plan_id)
-    return "finalized"
+        if not unfinished or redrives >= max_redrives:
+            plan_finalize(plan_id=plan_id)
+            return "finalized"
+        graph = {agent: [dep for dep in runs[agent].depends_on if dep in unfinished] for agent in unfinished}
+        Plan.objects.filter(pk=plan_id).update(updated_at=timezone.now())
+        transaction.on_commit(lambda: plan_dispatch(plan_id=plan_id, graph=graph, redrive=redrives + 1), robust=True)
+    return "redriven"
 
 
 CATALOG_PATH = Path(__file__).resolve().parent / "catalog" / "catalog.json"

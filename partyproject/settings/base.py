@@ -163,10 +163,14 @@ ANALYZER_RULES_PATH = env("ANALYZER_RULES_PATH", default="") or None
 # unfinished agents run again (at most PLAN_MAX_REDRIVES times), or it is finalized with what it has.
 PLAN_STALLED_AFTER = env.int("PLAN_STALLED_AFTER", default=600)
 PLAN_MAX_REDRIVES = env.int("PLAN_MAX_REDRIVES", default=3)
+# Above this many waiting messages, stalled plans are most likely queued, not lost: wait.
+PLAN_RECONCILE_MAX_BACKLOG = env.int("PLAN_RECONCILE_MAX_BACKLOG", default=1000)
+PLAN_RECONCILE_INTERVAL = env.int("PLAN_RECONCILE_INTERVAL", default=60)
 CELERY_BEAT_SCHEDULE = {
     "reconcile-stalled-plans": {
         "task": "agents.reconcile",
-        "schedule": env.int("PLAN_RECONCILE_INTERVAL", default=60),
+        "schedule": PLAN_RECONCILE_INTERVAL,
+        "options": {"expires": PLAN_RECONCILE_INTERVAL},
     },
 }
 

@@ -126,7 +126,7 @@ def test_budget_agent_allocates_the_whole_budget_and_finds_it_feasible(catalog):
 def test_budget_agent_flags_an_infeasible_budget(catalog):
     result = BudgetAgent().run(context(budget=60, guest_count=100, age_group="adults", dietary_needs=[]))
     assert result["feasible"] is False and result["minimum_cost"] > 60
-    assert any("below the cheapest" in warning for warning in result["warnings"])
+    assert any("less than the cheapest possible" in warning for warning in result["warnings"])
 
 
 def test_budget_agent_estimates_a_budget_when_none_is_given(catalog):
@@ -150,3 +150,11 @@ def test_budget_agent_without_a_city_does_not_guess(catalog):
 @pytest.mark.parametrize("party_type", ["wedding", "corporate", "baby_shower", "reunion"])
 def test_budget_shares_add_up_to_one(party_type):
     assert sum(budget_shares(party_type=party_type, age_group="adults").values()) == pytest.approx(1)
+
+
+def test_budget_feasibility_leaves_room_for_catering_and_a_reserve(catalog):
+    minimum = BudgetAgent().run(context())["minimum_cost"]
+    squeezed = int(minimum / 0.8)
+    result = BudgetAgent().run(context(budget=squeezed))
+    assert squeezed > minimum, "the picks alone would fit"
+    assert result["feasible"] is False, "but not with a third of the budget set aside"

@@ -145,3 +145,22 @@ def test_port_in_use_tells_a_listening_port_from_a_free_one():
         listener.listen()
         assert port_in_use(listener.getsockname()[1])
     assert not port_in_use(free_port())
+
+
+def test_broker_backlog_counts_waiting_messages():
+    from kombu import Exchange, Queue
+
+    from partyproject.celery import app
+    from planning.selectors import broker_backlog
+
+    name = f"partyplanner-backlog-{secrets.token_hex(4)}"
+    assert broker_backlog(name) == 0
+    queue = Queue(name, Exchange(name), routing_key=name)
+    with app.connection_for_write() as connection:
+        producer = connection.Producer()
+        for number in range(3):
+            producer.publish({"n": number}, exchange=queue.exchange, routing_key=name, declare=[queue])
+        try:
+            assert broker_backlog(name) == 3
+        finally:
+            queue(connection.default_channel).delete()
