@@ -83,23 +83,31 @@ def set_to(path, value):
 # The two reference requests
 
 
-def test_adult_birthday_request_gives_the_exact_brief(analyze):
-    brief = analyze("30th birthday, 40 guests, Austin, jazz theme, $3,000, one vegan")
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            "30th birthday, 40 guests, Austin, jazz theme, $3,000, one vegan",
+            ("birthday", 40, "austin", 3000, ("vegan",), ("jazz",), "adults"),
+        ),
+        (
+            "Birthday party for 25 kids in Austin, superhero theme, budget $1200, one guest is gluten-free",
+            ("birthday", 25, "austin", 1200, ("gluten_free",), ("superhero",), "kids"),
+        ),
+    ],
+)
+def test_reference_requests_give_the_exact_brief(analyze, text, expected):
+    brief = analyze(text)
 
-    assert (brief.party_type, brief.guest_count, brief.city, brief.budget) == ("birthday", 40, "austin", 3000)
-    assert brief.dietary_needs == ("vegan",)
-    assert brief.theme_preferences == ("jazz",)
-    assert brief.age_group == "adults"
-    assert brief.classified is True
-
-
-def test_kids_birthday_request_gives_the_exact_brief(analyze):
-    brief = analyze("Birthday party for 25 kids in Austin, superhero theme, budget $1200, one guest is gluten-free")
-
-    assert (brief.party_type, brief.guest_count, brief.city, brief.budget) == ("birthday", 25, "austin", 1200)
-    assert brief.dietary_needs == ("gluten_free",)
-    assert brief.theme_preferences == ("superhero",)
-    assert brief.age_group == "kids"
+    assert (
+        brief.party_type,
+        brief.guest_count,
+        brief.city,
+        brief.budget,
+        brief.dietary_needs,
+        brief.theme_preferences,
+        brief.age_group,
+    ) == expected
     assert brief.classified is True
 
 
