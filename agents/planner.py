@@ -5,6 +5,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import flags
 from .analyzer import Brief
 from .costs import PICK_CATEGORIES, reserved_share
 
@@ -141,8 +142,12 @@ class FinalPlanner:
             agent: outcome.error or outcome.status for agent, outcome in outcomes.items() if not outcome.succeeded
         }
         draft = self._draft(brief, outcomes)
+        optional = flags.optional_agents()
         for agent, error in failures.items():
             draft.warnings.append(f"The {agent} agent did not finish ({error}); this part of the plan is missing.")
+            if agent in optional:
+                draft.warnings.append(flags.optional_note(agent))
+        draft.warnings.extend(flags.switched_off_notes(brief))
         for agent in failures:
             if agent not in draft.missing:
                 draft.missing.append(agent)
@@ -150,7 +155,7 @@ class FinalPlanner:
         succeeded = [agent for agent, outcome in outcomes.items() if outcome.succeeded]
         if not succeeded:
             status = "failed"
-        elif draft.missing:
+        elif set(draft.missing) - optional:
             status = "partial"
         else:
             status = "complete"

@@ -5,6 +5,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 
+from partyproject import metrics
 from planning import services
 
 from .base import agent_task, planner_task
@@ -28,8 +29,10 @@ planner = planner_task(
 @shared_task(name="agents.reconcile", ignore_result=True)
 def reconcile() -> dict[str, int]:
     """Periodic (Celery beat): drive on the plans that stopped making progress."""
-    return services.plan_reconcile(
+    counts = services.plan_reconcile(
         stalled_after=timedelta(seconds=settings.PLAN_STALLED_AFTER),
         max_redrives=settings.PLAN_MAX_REDRIVES,
         max_backlog=settings.PLAN_RECONCILE_MAX_BACKLOG,
     )
+    metrics.reconciler_record(counts)
+    return counts

@@ -10,11 +10,13 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from partyproject.health import readiness_report
 from planning import selectors, services
 from planning.models import Plan
 
 from .pagination import NewestFirstPagination
 from .serializers import PlanCreateInputSerializer, PlanDetailSerializer, PlanSummarySerializer
+from .shedding import plan_intake_check
 
 
 class HealthApi(APIView):
@@ -27,6 +29,20 @@ class HealthApi(APIView):
     @extend_schema(responses={200: {"type": "object", "properties": {"status": {"type": "string"}}}})
     def get(self, request: Request) -> Response:
         return Response({"status": "ok"})
+
+
+class ReadinessApi(APIView):
+    """Readiness: database, broker and at least one worker answer (503 otherwise); each agent's breaker."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    throttle_classes = ()
+
+    @extend_schema(responses={200: dict, 503: dict})
+    def get(self, request: Request) -> Response:
+        report = readiness_report()
+        ready = report["status"] != "not_ready"
+        return Response(report, status=status.HTTP_200_OK if ready else status.HTTP_503_SERVICE_UNAVAILABLE)
 
 
 class PlanListCreateApi(generics.ListAPIView):
@@ -46,6 +62,7 @@ class PlanListCreateApi(generics.ListAPIView):
 
     @extend_schema(request=PlanCreateInputSerializer, responses={201: PlanDetailSerializer})
     def post(self, request: Request) -> Response:
+        plan_intake_check()
         serializer = PlanCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)

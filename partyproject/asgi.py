@@ -1,8 +1,8 @@
-"""ASGI entry point."""
-
-import os
+"""ASGI entry point (uvicorn workers under gunicorn in production)."""
 
 from django.core.asgi import get_asgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "partyproject.settings.dev")
+from partyproject.tracing import web_tracing_setup
+
+web_tracing_setup()
 application = get_asgi_application()

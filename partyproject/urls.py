@@ -1,9 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from partyproject.metrics import metrics_view
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
+    path("metrics", metrics_view, name="metrics"),
 ]
 
 handler404 = "api.exceptions.not_found"

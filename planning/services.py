@@ -6,6 +6,7 @@ import json
 import logging
 from collections.abc import Mapping
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -15,9 +16,13 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from agents import flags
 from agents.analyzer import Brief, InputAnalyzer, load_rules
 from agents.pipeline import pipeline_dispatch
 from agents.planner import AgentOutcome, FinalPlanner
+from partyproject import metrics
+from partyproject.logs import plan_bind
+from partyproject.tracing import current_trace_id, plan_span
 
 from . import selectors
 from .models import AgentRun, AgentRunStatus, Bakery, Cake, City, Plan, PlanEvent, PlanStatus, Theme, Venue
@@ -48,7 +53,9 @@ def event_append(*, plan_id: UUID, type: str, agent: str = "", payload: Mapping[
     # thereby records the plan's last progress, which the reconciler reads.
     Plan.objects.filter(pk=plan_id).update(event_seq=F("event_seq") + 1, updated_at=timezone.now())
     seq = Plan.objects.filter(pk=plan_id).values_list("event_seq", flat=True).get()
-    return PlanEvent.objects.create(plan_id=plan_id, seq=seq, type=type, agent=agent, payload=dict(payload or {}))
+    return PlanEvent.objects.create(
+        plan_id=plan_id, seq=seq, type=type, agent=agent, payload=dict(payload or {}), trace_id=current_trace_id()
+    )
 
 
 def plan_transition(
@@ -65,7 +72,7 @@ def plan_transition(
     ConcurrentUpdate when `expected_version` is stale or other writers keep winning the race.
     """
     for _ in range(OPTIMISTIC_LOCK_ATTEMPTS):
-        current = Plan.objects.values("status", "version").get(pk=plan_id)
+        current = Plan.objects.values("status", "version", "created_at").get(pk=plan_id)
         if expected_version is not None and current["version"] != expected_version:
             raise ConcurrentUpdate(f"Plan {plan_id} is at version {current['version']}, not {expected_version}.")
         if to not in Plan.TRANSITIONS[current["status"]]:
@@ -77,6 +84,8 @@ def plan_transition(
         with transaction.atomic():
             if Plan.objects.filter(pk=plan_id, version=current["version"]).update(**values):
                 event_append(plan_id=plan_id, type=f"plan.{to}", payload=payload)
+                if to in Plan.TERMINAL:
+                    transaction.on_commit(partial(metrics.plan_ended, outcome=to, created_at=current["created_at"]))
                 return values["version"]
     raise ConcurrentUpdate(f"Plan {plan_id} kept changing; gave up after {OPTIMISTIC_LOCK_ATTEMPTS} attempts.")
 
@@ -97,6 +106,7 @@ def plan_create(*, owner, text: str = "", fields: Mapping[str, Any] | None = Non
     request_fields = {key: value for key, value in (fields or {}).items() if value not in (None, "", [])}
     with transaction.atomic():
         plan = Plan.objects.create(owner=owner, request_text=text, request_fields=request_fields)
+        plan_bind(plan.id)
         event_append(plan_id=plan.id, type="plan.received", payload={"text": text, "fields": request_fields})
         plan_analyze(plan_id=plan.id)
     plan.refresh_from_db()
@@ -109,6 +119,7 @@ def plan_analyze(*, plan_id: UUID) -> Brief:
         plan_transition(plan_id=plan_id, to=PlanStatus.ANALYZING)
         plan = Plan.objects.only("request_text", "request_fields").get(pk=plan_id)
         brief = analyzer_build().analyze(text=plan.request_text, fields=plan.request_fields)
+        brief = flags.brief_without_disabled(brief)
         AgentRun.objects.bulk_create(
             [AgentRun(plan_id=plan_id, agent=agent, depends_on=list(brief.graph[agent])) for agent in brief.agents],
             ignore_conflicts=True,
@@ -129,7 +140,8 @@ def plan_dispatch(*, plan_id: UUID, graph: Mapping[str, list[str]], redrive: int
     `plan.redriven` event once the broker has taken it). If the broker cannot take it, the plan stays
     accepted and a `plan.dispatch_failed` event records why, so that the reconciler drives it again."""
     try:
-        pipeline_dispatch(plan_id=str(plan_id), graph=graph)
+        with plan_span("plan.dispatch", plan_id=plan_id, redrive=redrive):
+            pipeline_dispatch(plan_id=str(plan_id), graph=graph)
     except Exception as exc:
         logger.exception("Could not enqueue plan %s", plan_id)
         event = ("plan.dispatch_failed", {"error": f"{type(exc).__name__}: {exc}"})
