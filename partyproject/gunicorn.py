@@ -4,6 +4,8 @@ Run: gunicorn -c partyproject/gunicorn.py partyproject.asgi:application
 """
 
 import os
+import shutil
+from pathlib import Path
 
 from prometheus_client import multiprocess
 
@@ -18,9 +20,10 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 def on_starting(server) -> None:
     """Before the workers start: empty the metrics directory of a previous run."""
-    from partyproject.metrics import multiproc_dir_reset
-
-    multiproc_dir_reset()
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)
+        Path(directory).mkdir(parents=True)
 
 
 def child_exit(server, worker) -> None:

@@ -8,6 +8,8 @@ per Celery task; `plan_id` is bound where a plan is served) and the current trac
 from typing import Any
 
 import structlog
+from django.dispatch import receiver
+from django_structlog.celery.signals import bind_extra_task_metadata
 from opentelemetry import trace
 
 RENDERERS = ("json", "console")
@@ -68,6 +70,20 @@ def logging_config(*, level: str, renderer: str) -> dict[str, Any]:
     }
 
 
-def plan_bind(plan_id: Any) -> None:
-    """Put `plan_id` on every log line written from here on in this context."""
+def plan_bind(plan_id: Any, *, user_id: Any = None) -> None:
+    """Put `plan_id` (and the user's id, once known) on every log line written from here on in this context."""
     structlog.contextvars.bind_contextvars(plan_id=str(plan_id))
+    if user_id is not None:
+        structlog.contextvars.bind_contextvars(user_id=user_id)
+
+
+@receiver(bind_extra_task_metadata)
+def _task_bind(sender: Any, task: Any = None, **_: Any) -> None:
+    """In a worker, before a task's first line: bind its plan (agent tasks take only a plan id) and the
+    trace its message carries (the task's own span starts only after this)."""
+    name, args = getattr(task, "name", ""), getattr(task.request, "args", None)
+    if name.startswith("agents.") and args:
+        plan_bind(args[0])
+    parts = str(getattr(task.request, "traceparent", "") or "").split("-")
+    if len(parts) == 4 and len(parts[1]) == 32:
+        structlog.contextvars.bind_contextvars(trace_id=parts[1])

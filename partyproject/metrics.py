@@ -19,7 +19,6 @@ import ipaddress
 import json
 import logging
 import os
-import shutil
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
@@ -48,6 +47,10 @@ from prometheus_client.registry import Collector
 logger = logging.getLogger(__name__)
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+if os.environ.get(MULTIPROC_ENV):
+    # Samples are written to files there from the first metric on; a fresh (empty) directory per
+    # host and start is the deployment's job (a tmpfs in compose, an emptyDir in Kubernetes).
+    Path(os.environ[MULTIPROC_ENV]).mkdir(parents=True, exist_ok=True)
 SENT_AT_HEADER = "partyplanner_sent_at"
 BREAKER_STATES = ("closed", "open", "half-open")
 
@@ -345,23 +348,6 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
             {"error": {"code": "forbidden", "message": "Metrics are for the monitoring system only."}}, status=403
         )
     return HttpResponse(exposition(operations=True), content_type=CONTENT_TYPE_LATEST)
-
-
-def multiproc_dir_reset() -> None:
-    """Empty PROMETHEUS_MULTIPROC_DIR before a server's processes start (samples of a previous run
-    would otherwise be added to this one's)."""
-    directory = os.environ.get(MULTIPROC_ENV)
-    if not directory:
-        return
-    path = Path(directory)
-    if path.exists():
-        shutil.rmtree(path)
-    path.mkdir(parents=True, exist_ok=True)
-
-
-@signals.worker_init.connect
-def _worker_init(**_: Any) -> None:
-    multiproc_dir_reset()
 
 
 @signals.worker_ready.connect

@@ -91,6 +91,14 @@ def plan_span(name: str, *, plan_id: Any, **attributes: Any) -> Iterator[None]:
         yield
 
 
+@signals.task_postrun.connect
+def _task_plan_attribute(task=None, args: Any = None, **_: Any) -> None:
+    """Mark an agent task's run span with its plan (connected before the Celery instrumentation,
+    so this runs while the run span is still current)."""
+    if getattr(task, "name", "").startswith("agents.") and args:
+        trace.get_current_span().set_attribute("plan.id", str(args[0]))
+
+
 @signals.worker_process_init.connect
 def _worker_process_tracing(**_: Any) -> None:
     tracing_setup(role="worker")

@@ -106,7 +106,7 @@ def plan_create(*, owner, text: str = "", fields: Mapping[str, Any] | None = Non
     request_fields = {key: value for key, value in (fields or {}).items() if value not in (None, "", [])}
     with transaction.atomic():
         plan = Plan.objects.create(owner=owner, request_text=text, request_fields=request_fields)
-        plan_bind(plan.id)
+        plan_bind(plan.id, user_id=owner.pk)
         event_append(plan_id=plan.id, type="plan.received", payload={"text": text, "fields": request_fields})
         plan_analyze(plan_id=plan.id)
     plan.refresh_from_db()
