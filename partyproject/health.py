@@ -38,7 +38,7 @@ def broker_check() -> dict[str, Any]:
 
     try:
         with app.connection_for_write(connect_timeout=1, transport_options={"socket_timeout": 1}) as conn:
-            conn.ensure_connection(max_retries=1, timeout=1)
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0.2, interval_max=0.2, timeout=1)
             conn.default_channel  # noqa: B018 - opening the channel is the check (Redis: PING)
         return {"ok": True}
     except Exception as exc:  # noqa: BLE001 - any failure means not ready
