@@ -11,8 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from partyproject.embedded import EmbeddedServices, redis_use
-
-from .models import City, Plan
+from planning.models import City, Plan
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo-party-2026"
