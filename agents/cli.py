@@ -48,7 +48,7 @@ def pipeline_services(*, start_worker: bool, beat: bool = False) -> Iterator[Emb
             redis_use(services.start_broker())
         if start_worker or embedded:
             schedule = settings.BASE_DIR / "var" / "celerybeat-schedule"
-            services.start_worker(extra_args=["--beat", "--schedule", str(schedule)] if beat else ())
+            services.start_worker(extra_args=["--beat", "--schedule", str(schedule)] if beat else (), supervise=True)
         yield services
 
 
