@@ -10,6 +10,7 @@ import dataclasses
 from django.conf import settings
 
 from .analyzer import Brief
+from .registry import agent_names
 
 
 def disabled_agents() -> frozenset[str]:
@@ -29,7 +30,7 @@ def switched_off_note(agent: str) -> str:
 
 def switched_off_notes(brief: Brief) -> list[str]:
     """The notes in which the analysis recorded the agents it left out because they were switched off."""
-    known = {switched_off_note(agent) for agent in settings.AGENT_NAMES}
+    known = {switched_off_note(agent) for agent in agent_names()}
     return [note for note in brief.notes if note in known]
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 
-from partyproject.metrics import breaker_states
+from partyproject.metrics import agent_names, breaker_states
 
 _workers_seen: dict[str, float] = {}
 
@@ -71,7 +71,7 @@ def agents_check() -> dict[str, str]:
     try:
         return {provider.removeprefix("catalog."): state for provider, state in breaker_states().items()}
     except Exception:  # noqa: BLE001 - an unreadable breaker is reported, not raised
-        return {agent: "unknown" for agent in settings.AGENT_NAMES if agent != "planner"}
+        return dict.fromkeys(agent_names(), "unknown")
 
 
 def readiness_report() -> dict[str, Any]:

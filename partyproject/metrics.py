@@ -143,10 +143,22 @@ def reconciler_record(counts: Mapping[str, int]) -> None:
             RECONCILER_PLANS.labels(action).inc(count)
 
 
+def agent_names() -> list[str]:
+    """The registered domain agents (each has a catalog breaker)."""
+    from agents.registry import agent_names as registered
+
+    return registered()
+
+
+def pipeline_agents() -> list[str]:
+    """The agents and the planner: every task of a plan's pipeline."""
+    return [*agent_names(), "planner"]
+
+
 def agent_of(task_name: str | None) -> str | None:
     """The agent a Celery task name belongs to (`agents.venue` → `venue`), or None."""
     prefix, _, agent = (task_name or "").partition(".")
-    return agent if prefix == "agents" and agent in settings.AGENT_NAMES else None
+    return agent if prefix == "agents" and agent in pipeline_agents() else None
 
 
 def task_outcome(*, state: str | None, retval: Any) -> str:
@@ -216,26 +228,20 @@ def queue_oldest_age(queue: str) -> float:
 
 
 def dead_letters_unreplayed() -> dict[str, int]:
-    """Dead letters not replayed yet, per agent ({} while no dead-letter store is installed)."""
-    try:
-        from planning.models import DeadLetter
-    except ImportError:
-        return {}
+    """Dead letters not replayed yet, per task (`agents.venue` counts as `venue`)."""
     from django.db.models import Count
 
-    rows = DeadLetter.objects.filter(replayed_at__isnull=True).values("agent").annotate(count=Count("id"))
-    return {row["agent"]: row["count"] for row in rows}
+    from planning.models import DeadLetter
+
+    rows = DeadLetter.objects.filter(replayed_at__isnull=True).values("task_name").annotate(count=Count("id"))
+    return {row["task_name"].removeprefix("agents."): row["count"] for row in rows}
 
 
 def breaker_states() -> dict[str, str]:
     """Each agent's catalog breaker: closed, open or half-open (shared state, read from Redis)."""
     from agents.breaker import breaker_for
 
-    return {
-        f"catalog.{agent}": breaker_for(f"catalog.{agent}").current_state
-        for agent in settings.AGENT_NAMES
-        if agent != "planner"
-    }
+    return {f"catalog.{agent}": breaker_for(f"catalog.{agent}").current_state for agent in agent_names()}
 
 
 class OperationsCollector(Collector):
@@ -292,7 +298,7 @@ class OperationsCollector(Collector):
             "partyplanner_dead_letters", "Dead letters not replayed yet, per agent.", labels=["agent"]
         )
         counts = dead_letters_unreplayed()
-        for agent in settings.AGENT_NAMES:
+        for agent in sorted({*pipeline_agents(), *counts}):
             family.add_metric([agent], counts.get(agent, 0))
         return (family,)
 

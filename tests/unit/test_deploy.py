@@ -75,7 +75,8 @@ def test_compose_web_is_asgi_workers_restart_and_are_checked_beat_is_single_and_
     assert services["web"]["command"][:3] == ["gunicorn", "-c", "partyproject/gunicorn.py"]
     worker = services["worker"]
     assert worker["restart"] == "unless-stopped"
-    assert "inspect ping --destination celery@$$HOSTNAME" in worker["healthcheck"]["test"][1]
+    assert worker["healthcheck"]["test"][1:4] == ["python", "-m", "partyproject.liveness"]
+    assert worker["healthcheck"]["test"][4] == worker["environment"]["WORKER_LIVENESS_FILE"]
     assert "ports" not in worker and worker["expose"] == ["9808"], "worker metrics stay on the internal network"
     assert "deploy" not in services["beat"] and "scale" not in services["beat"]
     assert any(arg.startswith("--basic-auth=") for arg in services["flower"]["command"])
@@ -164,13 +165,13 @@ def deployment_variables() -> set[str]:
 
 
 def test_every_variable_the_deployment_sets_is_read_by_the_code_and_listed_in_env_example():
-    from django.conf import settings
+    from agents.registry import agent_names
 
     code, listed = source_text(), env_example_names()
     for name in sorted(deployment_variables() - LIBRARY_VARIABLES):
         policy = re.fullmatch(r"AGENT_(\w+)_POLICY", name)
-        if policy:  # read as f"AGENT_{name.upper()}_POLICY" for every agent
-            assert policy.group(1).lower() in settings.AGENT_NAMES and 'f"AGENT_{name.upper()}_POLICY"' in code
+        if policy:  # read for every agent by the pattern AGENT_<NAME>_POLICY
+            assert policy.group(1).lower() in agent_names() and 'r"AGENT_([A-Z][A-Z0-9_]*)_POLICY"' in code
             continue
         assert f'"{name}"' in code, f"{name} is set by the deployment but read nowhere"
         assert name in listed, f"{name} is missing from .env.example"

@@ -12,14 +12,13 @@ from django.utils import timezone
 from prometheus_client import REGISTRY
 from rest_framework.test import APIClient
 
-from agents import flags, tasks  # noqa: F401 - registers the agent tasks
+from agents import flags, services, tasks  # noqa: F401 - registers the agent tasks
 from agents.faults import fault_clear, fault_set
 from agents.planner import AgentOutcome, FinalPlanner
 from api import shedding
 from partyproject import metrics
 from partyproject.celery import app as celery_app
 from partyproject.logs import logging_config
-from planning import services
 from planning.models import AgentRun
 from tests.unit.test_planner import BRIEF, outcomes
 
@@ -102,7 +101,7 @@ def private_queue():
 
 def enqueue(count: int) -> None:
     for _ in range(count):
-        celery_app.send_task("agents.reconcile")
+        celery_app.send_task("agents.reconcile", ignore_result=True)
 
 
 def test_new_plans_get_503_with_retry_after_once_the_backlog_passes_the_bound(
@@ -111,7 +110,7 @@ def test_new_plans_get_503_with_retry_after_once_the_backlog_passes_the_bound(
     settings.PLAN_SHED_BACKLOG, settings.PLAN_SHED_RETRY_AFTER = 3, 45
     enqueue(3)
     with django_capture_on_commit_callbacks(execute=True):
-        assert api.post("/api/v1/plans/", {"text": KIDS_PARTY}, format="json").status_code == 201, "at the bound"
+        assert api.post("/api/v1/plans/", {"text": KIDS_PARTY}, format="json").status_code in (201, 202), "at the bound"
 
     shed_before = sample("partyplanner_plans_shed_total")
     enqueue(1)
@@ -125,7 +124,9 @@ def test_new_plans_get_503_with_retry_after_once_the_backlog_passes_the_bound(
 
     settings.PLAN_SHED_BACKLOG = 0
     with django_capture_on_commit_callbacks(execute=True):
-        assert api.post("/api/v1/plans/", {"text": KIDS_PARTY}, format="json").status_code == 201, "0 never sheds"
+        assert api.post("/api/v1/plans/", {"text": KIDS_PARTY}, format="json").status_code in (201, 202), (
+            "0 never sheds"
+        )
 
 
 def test_the_oldest_waiting_message_has_an_age(private_queue):

@@ -2,7 +2,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("planning", "0001_initial")]
+    dependencies = [("planning", "0002_dispatch_outbox_dead_letters")]
 
     operations = [
         migrations.AddField(
