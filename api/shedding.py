@@ -1,5 +1,6 @@
 """Load shedding: refuse new plans while the broker's backlog is past PLAN_SHED_BACKLOG."""
 
+import logging
 import time
 
 from django.conf import settings
@@ -9,7 +10,10 @@ from rest_framework.exceptions import APIException
 from partyproject.metrics import PLANS_SHED
 from planning import selectors
 
+logger = logging.getLogger(__name__)
+
 BACKLOG_TTL = 1.0
+UNREADABLE_TTL = 10.0
 _last_read: dict[str, float] = {}
 
 
@@ -26,10 +30,20 @@ class Overloaded(APIException):
 
 
 def backlog_now() -> int:
-    """The broker's backlog, read at most once a second per process (one Redis round trip)."""
-    if time.monotonic() - _last_read.get("at", float("-inf")) >= BACKLOG_TTL:
-        _last_read.update(at=time.monotonic(), backlog=selectors.broker_backlog())
-    return int(_last_read["backlog"])
+    """The broker's backlog, read at most once a second per process (one Redis round trip).
+
+    A broker that cannot be read counts as no backlog for UNREADABLE_TTL seconds: new plans then wait
+    in the dispatch outbox, and requests during an outage pay no connection timeout.
+    """
+    if time.monotonic() < _last_read.get("until", float("-inf")):
+        return int(_last_read["backlog"])
+    try:
+        backlog, ttl = selectors.broker_backlog(), BACKLOG_TTL
+    except Exception as exc:  # noqa: BLE001 - any broker failure: do not shed, the outbox holds the plan
+        logger.warning("Could not read the broker's backlog: %s", exc)
+        backlog, ttl = 0, UNREADABLE_TTL
+    _last_read.update(until=time.monotonic() + ttl, backlog=backlog)
+    return backlog
 
 
 def backlog_forget() -> None:

@@ -129,6 +129,22 @@ def test_new_plans_get_503_with_retry_after_once_the_backlog_passes_the_bound(
         )
 
 
+def test_an_unreadable_broker_sheds_nothing_and_is_not_asked_again_at_once(monkeypatch, settings):
+    calls = []
+
+    def unreachable(queue=None):
+        calls.append(queue)
+        raise ConnectionRefusedError("no broker")
+
+    settings.PLAN_SHED_BACKLOG = 1
+    shedding.backlog_forget()
+    monkeypatch.setattr(shedding.selectors, "broker_backlog", unreachable)
+    shedding.plan_intake_check()
+    shedding.plan_intake_check()
+    assert len(calls) == 1
+    shedding.backlog_forget()
+
+
 def test_the_oldest_waiting_message_has_an_age(private_queue):
     assert metrics.queue_oldest_age(private_queue) == 0.0
     enqueue(2)
