@@ -43,7 +43,7 @@ def tracing_setup(*, role: str, exporter: SpanExporter | None = None) -> TracerP
 
     resource = Resource.create({"service.name": settings.OTEL_SERVICE_NAME, "partyplanner.role": role})
     provider = TracerProvider(resource=resource)
-    provider.add_span_processor(_processor(exporter))
+    provider.add_spanspan_processor(span_processor(exporter))
     trace.set_tracer_provider(provider)
     DjangoInstrumentor().instrument(tracer_provider=provider)
     CeleryInstrumentor().instrument(tracer_provider=provider)
@@ -51,7 +51,8 @@ def tracing_setup(*, role: str, exporter: SpanExporter | None = None) -> TracerP
     return provider
 
 
-def _processor(exporter: SpanExporter | None):
+def span_processor(exporter: SpanExporter | None):
+    """Where spans go: `exporter` (tests), TRACING_EXPORT_FILE as JSON lines, or OTLP/HTTP (production)."""
     if exporter is not None:
         return SimpleSpanProcessor(exporter)
     if settings.TRACING_EXPORT_FILE:

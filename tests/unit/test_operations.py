@@ -235,3 +235,110 @@ def test_log_format_is_json_or_console_and_nothing_else():
     finally:
         logger.removeHandler(handler)
     assert "readable line" in stream.getvalue() and not stream.getvalue().startswith("{")
+
+
+# --- Readiness -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pings(monkeypatch):
+    """Worker answers to control.ping, set by the test (unit level: no worker runs here)."""
+    from partyproject.health import workers_check_forget
+
+    answers = {"replies": [{"celery@host": {"ok": "pong"}}], "calls": 0}
+
+    def ping(timeout):
+        answers["calls"] += 1
+        return answers["replies"]
+
+    workers_check_forget()
+    monkeypatch.setattr(celery_app.control, "ping", ping)
+    yield answers
+    workers_check_forget()
+
+
+def test_readiness_reports_each_check_and_each_agents_breaker(pings, settings):
+    from agents.breaker import breaker_for
+
+    response = APIClient().get("/api/v1/ready/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ready"
+    assert {name: check["ok"] for name, check in body["checks"].items()} == dict.fromkeys(
+        ("database", "broker", "workers"), True
+    )
+    assert set(body["agents"].values()) == {"closed"}
+
+    breaker_for("catalog.venue").open()
+    body = APIClient().get("/api/v1/ready/").json()
+    assert body["status"] == "degraded" and body["agents"]["venue"] == "open"
+    assert body["checks"]["workers"]["cached"] is True and pings["calls"] == 1
+
+
+def test_readiness_fails_without_an_answering_worker_and_remembers_only_answers(pings, settings):
+    settings.READINESS_WORKER_CACHE = 60
+    pings["replies"] = []
+    response = APIClient().get("/api/v1/ready/")
+    assert response.status_code == 503 and response.json()["checks"]["workers"] == {
+        "ok": False,
+        "answering": 0,
+        "cached": False,
+    }
+    APIClient().get("/api/v1/ready/")
+    assert pings["calls"] == 2, "a missing answer is asked again"
+
+
+def test_readiness_fails_when_the_broker_cannot_be_reached(pings, monkeypatch):
+    from partyproject.embedded import free_port
+
+    monkeypatch.setattr(celery_app.conf, "broker_url", f"redis://127.0.0.1:{free_port()}/0")
+    response = APIClient().get("/api/v1/ready/")
+    body = response.json()
+    assert response.status_code == 503 and body["checks"]["broker"]["ok"] is False
+    assert body["checks"]["workers"] == {"ok": False, "answering": 0}, "workers are not asked without a broker"
+    assert pings["calls"] == 0
+
+
+# --- Tracing over OTLP -----------------------------------------------------------------------------------
+
+
+def test_spans_leave_over_otlp_http_to_the_configured_endpoint(monkeypatch, settings):
+    """The production exporter, against a local OTLP/HTTP receiver that decodes what it is sent."""
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+    from threading import Thread
+
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from partyproject import tracing
+
+    received: list[ExportTraceServiceRequest] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append(ExportTraceServiceRequest.FromString(body))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Receiver)
+    Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", f"http://127.0.0.1:{server.server_port}")
+    settings.TRACING_EXPORT_FILE = ""
+    provider = TracerProvider()
+    provider.add_spanspan_processor(tracing.span_processor(None))
+    try:
+        with provider.get_tracer("test").start_as_current_span("plan.dispatch", attributes={"plan.id": "p-1"}):
+            pass
+        assert provider.force_flush(5000)
+    finally:
+        provider.shutdown()
+        server.shutdown()
+    spans = [
+        span for request in received for rs in request.resource_spans for ss in rs.scope_spans for span in ss.spans
+    ]
+    assert [span.name for span in spans] == ["plan.dispatch"]
+    assert spans[0].attributes[0].key == "plan.id" and spans[0].attributes[0].value.string_value == "p-1"
