@@ -43,7 +43,7 @@ def tracing_setup(*, role: str, exporter: SpanExporter | None = None) -> TracerP
 
     resource = Resource.create({"service.name": settings.OTEL_SERVICE_NAME, "partyplanner.role": role})
     provider = TracerProvider(resource=resource)
-    provider.add_spanspan_processor(span_processor(exporter))
+    provider.add_span_processor(span_processor(exporter))
     trace.set_tracer_provider(provider)
     DjangoInstrumentor().instrument(tracer_provider=provider)
     CeleryInstrumentor().instrument(tracer_provider=provider)

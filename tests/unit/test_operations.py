@@ -329,7 +329,7 @@ def test_spans_leave_over_otlp_http_to_the_configured_endpoint(monkeypatch, sett
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", f"http://127.0.0.1:{server.server_port}")
     settings.TRACING_EXPORT_FILE = ""
     provider = TracerProvider()
-    provider.add_spanspan_processor(tracing.span_processor(None))
+    provider.add_span_processor(tracing.span_processor(None))
     try:
         with provider.get_tracer("test").start_as_current_span("plan.dispatch", attributes={"plan.id": "p-1"}):
             pass
