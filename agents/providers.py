@@ -45,5 +45,8 @@ class CatalogProvider:
     def cakes(self, *, city: str, servings: int) -> list[Cake]:
         return self.call(selectors.cake_candidates, city=city, servings=servings)
 
+    def cities(self) -> list[str]:
+        return self.call(lambda: [city.slug for city in selectors.city_refs()])
+
     def cost_index(self, *, city: str | None) -> float:
         return self.call(selectors.city_cost_index, city=city)

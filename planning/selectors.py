@@ -51,8 +51,8 @@ def theme_candidates() -> list[Theme]:
 
 
 def cake_candidates(*, city: str, servings: int) -> list[Cake]:
-    """Cakes from bakeries in a city big enough for `servings` guests (smaller orders pay the minimum)."""
-    return list(Cake.objects.filter(bakery__city__slug=city, max_servings__gte=servings).select_related("bakery"))
+    """Cakes from bakeries in a city of which one serves at least `servings` (smaller orders pay the minimum)."""
+    return list(Cake.objects.filter(bakery__city__slug=city, max_servings__gte=servings).select_related("bakery__city"))
 
 
 def city_cost_index(*, city: str | None) -> float:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from agents.analyzer import Brief, InputAnalyzer, load_rules
 from agents.pipeline import pipeline_dispatch
 from agents.planner import AgentOutcome, FinalPlanner
+from agents.strategies import arm_for_owner, strategy_get
 
 from . import selectors
 from .models import AgentRun, AgentRunStatus, Bakery, Cake, City, Plan, PlanEvent, PlanStatus, Theme, Venue
@@ -96,7 +97,9 @@ def plan_create(*, owner, text: str = "", fields: Mapping[str, Any] | None = Non
     """
     request_fields = {key: value for key, value in (fields or {}).items() if value not in (None, "", [])}
     with transaction.atomic():
-        plan = Plan.objects.create(owner=owner, request_text=text, request_fields=request_fields)
+        plan = Plan.objects.create(
+            owner=owner, request_text=text, request_fields=request_fields, selection_arm=arm_for_owner(owner.pk)
+        )
         event_append(plan_id=plan.id, type="plan.received", payload={"text": text, "fields": request_fields})
         plan_analyze(plan_id=plan.id)
     plan.refresh_from_db()
@@ -239,7 +242,9 @@ def plan_finalize(*, plan_id: UUID) -> Plan | None:
             run.agent: AgentOutcome(status=run.status, result=run.result, error=run.error)
             for run in AgentRun.objects.filter(plan_id=plan_id)
         }
-        final = FinalPlanner().build(brief=Brief.from_dict(plan.brief), outcomes=outcomes)
+        final = FinalPlanner(strategy=strategy_get(plan.selection_arm)).build(
+            brief=Brief.from_dict(plan.brief), outcomes=outcomes
+        )
         plan_transition(
             plan_id=plan_id,
             to=final["status"],

@@ -161,6 +161,9 @@ ANALYZER_RULES_PATH = env("ANALYZER_RULES_PATH", default="") or None
 # --- Reconciler -------------------------------------------------------------------------------------
 # A running plan with no event for PLAN_STALLED_AFTER seconds is driven on from the database: its
 # unfinished agents run again (at most PLAN_MAX_REDRIVES times), or it is finalized with what it has.
+# Selection strategies under test: arm name -> traffic weight; each owner always gets the same arm.
+SELECTION_ARMS = {arm: float(weight) for arm, weight in env.dict("SELECTION_ARMS", default={"balanced": "1"}).items()}
+SELECTION_EXPERIMENT = env("SELECTION_EXPERIMENT", default="selection-1")
 PLAN_STALLED_AFTER = env.int("PLAN_STALLED_AFTER", default=600)
 PLAN_MAX_REDRIVES = env.int("PLAN_MAX_REDRIVES", default=3)
 # Above this many waiting messages, stalled plans are most likely queued, not lost: wait.
