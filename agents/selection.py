@@ -127,8 +127,9 @@ def select(*, brief: Brief, candidates: Mapping[str, Sequence[Mapping[str, Any]]
     }
     scored = _within_limit(scored)
     pair = _pair_table(scored, strategy)
-    allowance = brief.budget - brief.budget * reserved_share(party_type=brief.party_type, age_group=brief.age_group)
-    allowance = allowance if brief.budget else None
+    allowance = None
+    if brief.budget:
+        allowance = brief.budget * (1 - reserved_share(party_type=brief.party_type, age_group=brief.age_group))
 
     best: tuple[float, float, tuple[int, ...]] | None = None
     cheapest: tuple[float, float, tuple[int, ...]] | None = None

@@ -60,15 +60,15 @@ def venue_option(venue: Venue, brief: Brief) -> dict[str, Any]:
 
 def venue_options(venues: list[Venue], brief: Brief) -> tuple[list[dict[str, Any]], str]:
     """The venues that meet every hard constraint, and, when none does, why not."""
-    problems = {venue.pk: venue_problem(venue, brief) for venue in venues}
-    options = [venue_option(venue, brief) for venue in venues if problems[venue.pk] is None]
+    problems = [(venue, venue_problem(venue, brief)) for venue in venues]
+    options = [venue_option(venue, brief) for venue, problem in problems if problem is None]
     if options:
         return options, ""
     if not any(venue.capacity >= brief.guest_count for venue in venues):
         return [], f"No venue in the catalog holds {brief.guest_count} guests there."
     return [], (
         f"No venue there suits {brief.guest_count} guests ({brief.age_group}): "
-        + "; ".join(sorted({f"{venue.name} {problems[venue.pk]}" for venue in venues})[:3])
+        + "; ".join(sorted(f"{venue.name} {problem}" for venue, problem in problems)[:3])
         + "."
     )
 

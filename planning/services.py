@@ -21,7 +21,19 @@ from agents.planner import AgentOutcome, FinalPlanner
 from agents.strategies import arm_for_owner, strategy_get
 
 from . import selectors
-from .models import AgentRun, AgentRunStatus, Bakery, Cake, City, Plan, PlanEvent, PlanStatus, Theme, Venue
+from .models import (
+    AgentRun,
+    AgentRunStatus,
+    Bakery,
+    Cake,
+    City,
+    Feedback,
+    Plan,
+    PlanEvent,
+    PlanStatus,
+    Theme,
+    Venue,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -376,4 +388,21 @@ def _upsert(model, rows: list[dict[str, Any]], *, unique: list[str]) -> None:
         unique_fields=unique,
         update_fields=[field.removesuffix("_id") for field in fields if field not in unique_columns],
         batch_size=500,
+    )
+
+
+class FeedbackRefused(Exception):
+    """Feedback that cannot be taken (the plan is not finished, or names a pick it does not have)."""
+
+
+def feedback_create(
+    *, plan: Plan, author, pick: str = "", verdict: str = "", rating: int | None = None, comment: str = ""
+) -> Feedback:
+    """Record the owner's word on a finished plan: a pick accepted or rejected, and/or a rating 1-5."""
+    if plan.status not in (PlanStatus.COMPLETE, PlanStatus.PARTIAL):
+        raise FeedbackRefused(f"A {plan.status} plan has nothing to give feedback on yet.")
+    if pick and not (plan.result or {}).get(pick):
+        raise FeedbackRefused(f"The plan has no {pick} to accept or reject.")
+    return Feedback.objects.create(
+        plan=plan, author=author, arm=plan.selection_arm, pick=pick, verdict=verdict, rating=rating, comment=comment
     )

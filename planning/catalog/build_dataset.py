@@ -1048,6 +1048,7 @@ class Design:
     gelatin: bool = False
     flavour: Flavour | None = None
     flavours: tuple[str, ...] = ()
+    kid_friendly: bool = False
 
 
 DESIGNS: dict[str, Design] = {
@@ -1059,12 +1060,12 @@ DESIGNS: dict[str, Design] = {
                (30, 60), (2, 4), "left semi-naked and crowned with seasonal berries and blooms"),
         Design("tiered", "Tiered Wedding Cake", ("elegant", "classic", "floral"), (7.5, 10.5), (50, 80),
                (150, 300), (10, 14), "built in three to five tiers with sugar flowers and a tasting beforehand"),
-        Design("sheet", "Sheet Cake", ("classic", "kids", "playful"), (2.75, 3.75), (12, 24), (60, 120), (1, 2),
-               "baked in a half or full sheet with a piped border and custom message"),
+        Design("sheet", "Sheet Cake", ("classic", "playful"), (2.75, 3.75), (12, 24), (60, 120), (1, 2),
+               "baked in a half or full sheet with a piped border and custom message", kid_friendly=True),
         Design("drip", "Drip Cake", ("modern", "glam", "colorful"), (5.5, 7.0), (10, 16), (30, 50), (3, 4),
                "finished with a chocolate drip, macarons and gold leaf"),
-        Design("cupcakes", "Cupcake Tower", ("playful", "colorful", "kids"), (3.25, 4.25), (12, 24), (100, 200),
-               (1, 3), "baked as cupcakes swirled with buttercream and stacked on a tiered stand"),
+        Design("cupcakes", "Cupcake Tower", ("playful", "colorful"), (3.25, 4.25), (12, 24), (100, 200),
+               (1, 3), "baked as cupcakes swirled with buttercream and stacked on a tiered stand", kid_friendly=True),
         Design("bundt", "Bundt Cake", ("classic", "rustic"), (3.5, 4.5), (8, 10), (12, 16), (1, 2),
                "baked in a fluted bundt pan and finished with a pourable glaze"),
         Design("geode", "Geode Cake", ("glam", "modern", "elegant"), (8.0, 11.0), (12, 20), (40, 80), (5, 7),
@@ -1463,7 +1464,7 @@ def _cake(rng: random.Random, city: City, bakery: str, design: Design, flavour: 
 def _pick_flavour(rng: random.Random, design: Design, variant: str, labels: tuple[str, ...] = ()) -> Flavour:
     """A flavour that suits `design` and can be baked in `variant` (restricted to `labels` when given)."""
     if not labels:
-        labels = design.flavours or (KIDS_FLAVOURS if "kids" in design.tags else ())
+        labels = design.flavours or (KIDS_FLAVOURS if "kids" in design.tags or design.kid_friendly else ())
     pool = [
         f
         for f in FLAVOURS
@@ -1520,18 +1521,21 @@ def build_cakes(rng: random.Random, bakeries: list[Record]) -> list[Record]:
                     menus[bakery].add(cake["name"])
                     cakes.append(cake)
                     break
-        cakes.extend(_sugar_free_cakes(city, names, menus))
+        has_tiered = any(cake["city"] == city.slug and "Tiered" in cake["name"] for cake in cakes)
+        cakes.extend(_extra_cakes(city, names, menus, tiered=not has_tiered))
     return cakes
 
 
-def _sugar_free_cakes(city: City, names: list[str], menus: dict[str, set[str]]) -> list[Record]:
-    """Each city's sugar-free cakes, drawn from a generator of their own so the rest stays as it was."""
+def _extra_cakes(city: City, names: list[str], menus: dict[str, set[str]], *, tiered: bool) -> list[Record]:
+    """Each city's sugar-free cakes, and a tiered cake for big parties where the menus lack one, drawn from a
+    generator of their own so the rest of the catalog stays as it was."""
     rng = random.Random(f"{SEED}:{city.slug}:sugar-free")
+    planned = [(key, "sugar_free") for key in SUGAR_FREE_DESIGNS] + ([("tiered", "regular")] if tiered else [])
     cakes = []
-    for index, key in enumerate(SUGAR_FREE_DESIGNS):
+    for index, (key, variant) in enumerate(planned):
         design = DESIGNS[key]
         bakery = names[index % len(names)]
-        cake = _cake(rng, city, bakery, design, _pick_flavour(rng, design, "sugar_free"), "sugar_free")
+        cake = _cake(rng, city, bakery, design, _pick_flavour(rng, design, variant), variant)
         if cake["name"] not in menus[bakery]:
             menus[bakery].add(cake["name"])
             cakes.append(cake)

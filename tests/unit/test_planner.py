@@ -95,13 +95,29 @@ def test_all_agents_failed_is_a_failed_plan():
     assert plan["failures"]["venue"] == "timed_out"
 
 
-def test_over_budget_names_cheaper_alternatives():
+def test_over_budget_takes_the_cheapest_combination_and_says_what_would_fit():
     brief = Brief.from_dict({**BRIEF.to_dict(), "budget": 600})
     plan = FinalPlanner().build(brief=brief, outcomes=outcomes())
     advice = plan["recommendations"]
-    assert plan["costs"]["within_budget"] is False
-    assert "The picks cost $260.50 more than the budget of $600 with $198 set aside" in advice[0]
-    assert any("Switch venue to Hall to save $100" in text for text in advice)
+    assert plan["venue"]["name"] == "Hall", "the cheaper venue keeps the overshoot smallest"
+    assert plan["costs"]["within_budget"] is False and plan["feasible"] is False
+    assert "The picks cost $160.50 more than the budget of $600 with $198 set aside" in advice[0]
+    assert "Raise the budget to at least $840." in advice, "562.50 for the picks is 67 % of $840"
+    assert "needs a budget of at least $840, $240 more than given" in " ".join(plan["warnings"])
+
+
+def test_a_cheaper_combination_within_budget_beats_first_choices_over_it():
+    brief = Brief.from_dict({**BRIEF.to_dict(), "budget": 900})
+    plan = FinalPlanner().build(brief=brief, outcomes=outcomes())
+    assert plan["costs"]["total"] + plan["costs"]["reserved"] <= 900
+    assert plan["venue"]["name"] == "Hall" and plan["feasible"] is True
+
+
+def test_within_budget_is_unknown_while_a_part_is_missing_and_notes_are_kept():
+    brief = Brief.from_dict({**BRIEF.to_dict(), "notes": ["Kosher is not a diet the catalog knows."]})
+    plan = FinalPlanner().build(brief=brief, outcomes=outcomes(cake=AgentOutcome(status="failed", error="boom")))
+    assert plan["costs"]["within_budget"] is None
+    assert plan["warnings"][0] == "Kosher is not a diet the catalog knows."
 
 
 def test_recommenders_are_pluggable():
