@@ -11,7 +11,7 @@ class Command(BaseCommand):
     help = "Print each selection arm's outcome figures (acceptance rate, mean rating, over-budget rate)."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--json", action="store_true", dest="as_json", help="print one JSON object instead of a table")
+        parser.add_argument("--json", action="store_true", dest="as_json", help="print one JSON object")
 
     def handle(self, *args, as_json: bool = False, **options) -> None:
         outcomes = selectors.arm_outcomes()
