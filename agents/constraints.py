@@ -3,7 +3,8 @@
 Each check returns None when an option may be offered, or a short reason why not. The agents use them to
 build their candidate lists and the budget agent to find the cheapest workable plan, so both see the same
 catalog. Age groups: a party for kids, teens or adults gets options made for that group; a mixed or
-unknown crowd ("all") never gets options made only for children. A theme the person asked for by name is
+unknown crowd ("all") gets venues made for grown-ups and no theme made only for children; a children's
+cake is only for a children's party. A theme (or a cake styled for it) the person asked for by name is
 theirs to choose, so it is exempt from the age and occasion rules (never from anything else).
 """
 
@@ -22,10 +23,6 @@ OVERSIZE_FACTOR = 4
 OVERSIZE_SLACK = 30
 MAX_CAKES_PER_ORDER = 5
 CHILDREN = frozenset({"kids"})
-# Grown-up occasions: a children's cake does not suit them even when the crowd is mixed.
-ADULT_OCCASIONS = frozenset(
-    {"wedding", "engagement", "anniversary", "retirement", "corporate", "bridal_shower", "bachelor", "bachelorette"}
-)
 SEASON_OF_MONTH = {
     12: "winter", 1: "winter", 2: "winter", 3: "spring", 4: "spring", 5: "spring",
     6: "summer", 7: "summer", 8: "summer", 9: "autumn", 10: "autumn", 11: "autumn",
@@ -47,12 +44,17 @@ def season_of(date: datetime.date | None) -> str | None:
     return SEASON_OF_MONTH[date.month] if date else None
 
 
-def suits_age(groups: Iterable[str], age_group: str, *, everyone: str = "all") -> bool:
-    """Options labelled for `groups` suit a crowd of `age_group`; a mixed crowd rules out children-only ones."""
+def suits_age(groups: Iterable[str], age_group: str) -> bool:
+    """A theme labelled for `groups` suits a crowd of `age_group`; a mixed crowd rules out children-only ones."""
     groups = set(groups)
     if age_group == "all":
         return not groups <= CHILDREN
-    return age_group in groups or everyone in groups
+    return age_group in groups or "all" in groups
+
+
+def venue_suits_age(audiences: Iterable[str], age_group: str) -> bool:
+    """A venue made for `audiences` suits a crowd of `age_group`; a mixed crowd has grown-ups in it."""
+    return ("adults" if age_group == "all" else age_group) in set(audiences)
 
 
 def theme_matches(theme: Theme, preference: str) -> bool:
@@ -78,7 +80,7 @@ def venue_problem(venue: Venue, brief: Brief) -> str | None:
         return f"needs at least {venue.min_guests} guests"
     if venue.capacity > max_capacity(guests):
         return f"far too big ({venue.capacity} places for {guests})"
-    if not suits_age(venue.audiences, brief.age_group, everyone=""):
+    if not venue_suits_age(venue.audiences, brief.age_group):
         return f"not a venue for {brief.age_group}"
     return None
 
@@ -125,7 +127,6 @@ def cake_problem(cake: Cake, brief: Brief, *, days_left: int | None) -> str | No
     if days_left is not None and cake.lead_time_days > days_left:
         return f"needs {cake.lead_time_days} days"
     asked = {preference.lower() for preference in brief.theme_preferences}
-    grown_up = brief.age_group in ("adults", "teens") or brief.party_type in ADULT_OCCASIONS
-    if grown_up and "kids" in cake.style_tags and not asked & set(cake.style_tags):
+    if brief.age_group != "kids" and "kids" in cake.style_tags and not asked & set(cake.style_tags):
         return "a children's cake"
     return None

@@ -76,7 +76,7 @@ class Strategy:
 
 BALANCED_WEIGHTS = {
     "venue": {
-        "occupancy": 20, "party_type": 15, "setting": 25, "rating": 10, "perks": 6, "amenities": 6,
+        "occupancy": 20, "party_type": 25, "setting": 25, "rating": 10, "perks": 6, "amenities": 6,
     },
     "theme": {
         "preference": 60, "party_type": 15, "dedicated": 12, "age": 10, "season": 12, "setting": 8, "variety": 8,

@@ -87,7 +87,6 @@ def random_brief(rng: random.Random) -> Brief:
 def allowed_by_hand(venue: Venue, theme: Theme, cake: Cake, brief: Brief) -> bool:
     """The hard constraints, written out again for the brute force."""
     guests, age = brief.guest_count, brief.age_group
-    grown_up = age in ("adults", "teens") or brief.party_type in ("wedding", "corporate")
     known = {party for t in brief_themes for party in t.party_types}
     occasion = brief.party_type if brief.party_type in known else "general"
     days = (brief.date - timezone.localdate()).days
@@ -95,14 +94,14 @@ def allowed_by_hand(venue: Venue, theme: Theme, cake: Cake, brief: Brief) -> boo
     return (
         venue.city.slug == brief.city
         and venue.min_guests <= guests <= venue.capacity <= max(4 * guests, guests + 30)
-        and (age in venue.audiences if age != "all" else bool(set(venue.audiences) - {"kids"}))
+        and ("adults" if age == "all" else age) in venue.audiences
         and (bool({age, "all"} & set(theme.age_groups)) if age != "all" else bool(set(theme.age_groups) - {"kids"}))
         and occasion in theme.party_types
         and cake.bakery.city.slug == brief.city
         and quantity <= MAX_CAKES_PER_ORDER
         and set(brief.dietary_needs) <= set(cake.dietary)
         and cake.lead_time_days <= days
-        and not (grown_up and "kids" in cake.style_tags)
+        and not (age != "kids" and "kids" in cake.style_tags)
     )
 
 
@@ -232,6 +231,8 @@ def names(options) -> list[str]:
         ({"audiences": ["kids"], "amenities": ["kids_play_area"]}, {"age_group": "kids"}, True),
         ({"audiences": ["adults"], "amenities": ["bar"]}, {"age_group": "kids"}, False),  # bar-centred
         ({"audiences": ["adults"], "amenities": ["bar"]}, {"age_group": "teens"}, False),
+        ({"audiences": ["kids", "teens"]}, {"age_group": "all"}, False),  # a mixed crowd has grown-ups
+        ({"audiences": ["adults"]}, {"age_group": "all"}, True),
     ],
 )
 def test_venue_hard_constraints(fields, brief_fields, allowed):
@@ -288,7 +289,8 @@ def in_days(days: int) -> str:
         ({}, {"guest_count": 200}, True, ""),  # five cakes of 40
         ({}, {"guest_count": 201}, False, "can serve 201 guests"),
         ({"style_tags": ["kids"]}, {"age_group": "adults"}, False, ""),
-        ({"style_tags": ["kids"]}, {"age_group": "all", "party_type": "wedding"}, False, ""),
+        ({"style_tags": ["kids"]}, {"age_group": "all"}, False, ""),
+        ({"style_tags": ["kids", "superhero"]}, {"age_group": "all", "theme_preferences": ["superhero"]}, True, ""),
         ({"style_tags": ["kids"]}, {"age_group": "kids"}, True, ""),
     ],
 )
