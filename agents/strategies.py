@@ -44,6 +44,7 @@ class Strategy:
     weights: Mapping[str, Mapping[str, float]]
     spend: float = 60.0
     overspend: float = 30.0
+    thrift: float = 0.0
     no_budget_cost: float = 4.0
     pair: float = 10.0
     recommenders: tuple[Recommender, ...] = DEFAULT_RECOMMENDERS
@@ -61,17 +62,19 @@ class Strategy:
         return self.pair * min(len(shared), MAX_SHARED_TAGS)
 
     def spend_fit(self, category: str, cost: float, frame: Frame) -> float:
-        """Credit for spending the category's share of the budget (its target), a penalty past it; without a
-        budget, a small penalty per doubling of the cheapest option's cost."""
+        """Credit for spending the category's share of the budget (its target), a penalty past it, and a
+        thrift penalty per doubling of the cheapest option's cost (a bigger one without a budget)."""
+        fit, thrift = 0.0, self.no_budget_cost
         target = frame.targets.get(category)
         if target:
-            weight = self.spend * target / sum(frame.targets.values())
+            share = target / sum(frame.targets.values())
             ratio = cost / target
-            return weight * min(ratio, 1.0) - self.overspend * weight / self.spend * max(ratio - 1.0, 0.0)
+            fit = share * (self.spend * min(ratio, 1.0) - self.overspend * max(ratio - 1.0, 0.0))
+            thrift = self.thrift
         cheapest = frame.cheapest.get(category)
-        if cheapest and cost > cheapest:
-            return -self.no_budget_cost * math.log2(cost / cheapest)
-        return 0.0
+        if thrift and cheapest and cost > cheapest:
+            fit -= thrift * math.log2(cost / cheapest)
+        return fit
 
 
 BALANCED_WEIGHTS = {
@@ -88,8 +91,8 @@ STRATEGIES: dict[str, Strategy] = {
     strategy.name: strategy
     for strategy in (
         Strategy(name="balanced", weights=BALANCED_WEIGHTS),
-        # Spends less of each share: fit still decides, but a cheaper option needs less of it to win.
-        Strategy(name="value", weights=BALANCED_WEIGHTS, spend=20.0, overspend=40.0, no_budget_cost=8.0),
+        # Spends less of each share: a clearly better fit still wins, a slightly better one does not.
+        Strategy(name="value", weights=BALANCED_WEIGHTS, spend=10.0, overspend=40.0, thrift=6.0, no_budget_cost=8.0),
     )
 }
 

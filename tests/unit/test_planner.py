@@ -4,6 +4,7 @@ import pytest
 
 from agents.analyzer import Brief
 from agents.planner import AgentOutcome, FinalPlanner, money, party_label
+from agents.strategies import strategy_get
 
 BRIEF = Brief(
     party_type="birthday",
@@ -136,3 +137,28 @@ def test_party_labels(party_type, label):
 def test_money_formatting():
     assert money(1200) == "$1,200"
     assert money(12.5) == "$12.50"
+
+
+def test_the_budget_agents_cheapest_options_widen_the_choice():
+    """An agent's list without a fitting option is widened by the cheapest workable one the budget agent found."""
+    brief = Brief.from_dict({**BRIEF.to_dict(), "budget": 700})
+    pricey = outcomes(venue=succeeded(option("Ballroom", 900, id=1)))
+    floor = {"cheapest": {"venue": option("Community Hall", 150, id=2, facts={})}, "warnings": [], "remedies": []}
+    alone = FinalPlanner().build(brief=brief, outcomes=pricey)
+    assert alone["feasible"] is False
+    widened = FinalPlanner().build(
+        brief=brief, outcomes={**pricey, "budget": AgentOutcome(status="succeeded", result=floor)}
+    )
+    assert widened["venue"]["name"] == "Community Hall"
+    assert widened["feasible"] is True and widened["costs"]["within_budget"] is True
+
+
+def test_a_plan_names_its_strategy_and_the_value_arm_spends_less():
+    brief = Brief.from_dict({**BRIEF.to_dict(), "budget": 5000})
+    choices = outcomes(
+        venue=succeeded(option("Hall", 300, facts={"rating": 0.5}), option("Loft", 1700, facts={"rating": 0.6})),
+    )
+    balanced = FinalPlanner(strategy=strategy_get("balanced")).build(brief=brief, outcomes=choices)
+    value = FinalPlanner(strategy=strategy_get("value")).build(brief=brief, outcomes=choices)
+    assert (balanced["selection"]["strategy"], value["selection"]["strategy"]) == ("balanced", "value")
+    assert balanced["venue"]["name"] == "Loft" and value["venue"]["name"] == "Hall"
