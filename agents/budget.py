@@ -38,7 +38,7 @@ class BudgetAgent(Agent):
                 brief, shares, "No known city, so venue and cake prices could not be checked against the budget."
             )
         themes = self.provider.themes() if "theme" in categories else []
-        cheapest, problems = self._cheapest(brief, categories, themes, context.plan_id)
+        cheapest, problems = self._cheapest(brief, categories, themes)
         if problems:
             return self._unchecked(
                 brief, shares, f"The catalog has no {' or '.join(problems)} for this brief, so the budget is unchecked."
@@ -57,7 +57,7 @@ class BudgetAgent(Agent):
                     f"{money(round(allowance, 2))} for the {', '.join(categories)}, less than the cheapest workable "
                     f"choice ({money(minimum)}); it is {money(needed - total)} short."
                 )
-                remedies = self._remedies(brief, categories, themes, cheapest, allowance, needed, context.plan_id)
+                remedies = self._remedies(brief, categories, themes, cheapest, allowance, needed)
         else:
             total, estimated, feasible = float(-(-needed // 10) * 10), True, True
             warnings.append(
@@ -97,12 +97,12 @@ class BudgetAgent(Agent):
         }
 
     def _cheapest(
-        self, brief: Brief, categories: Sequence[str], themes: list[Theme], plan_id: str
+        self, brief: Brief, categories: Sequence[str], themes: list[Theme]
     ) -> tuple[dict[str, dict[str, Any]], list[str]]:
         """The cheapest workable option of each category, and the categories that have none."""
         found: dict[str, list[dict[str, Any]]] = {}
         if "theme" in categories:
-            found["theme"] = theme_options(themes, brief, plan_id=plan_id)
+            found["theme"] = theme_options(themes, brief)
         if "venue" in categories:
             found["venue"] = venue_options(self.provider.venues(city=brief.city, guests=brief.guest_count), brief)[0]
         if "cake" in categories:
@@ -114,8 +114,8 @@ class BudgetAgent(Agent):
         }
         return cheapest, sorted(category for category, options in found.items() if not options)
 
-    def _minimum(self, brief: Brief, categories: Sequence[str], themes: list[Theme], plan_id: str) -> float | None:
-        cheapest, problems = self._cheapest(brief, categories, themes, plan_id)
+    def _minimum(self, brief: Brief, categories: Sequence[str], themes: list[Theme]) -> float | None:
+        cheapest, problems = self._cheapest(brief, categories, themes)
         return None if problems else round(sum(option["cost"] for option in cheapest.values()), 2)
 
     def _remedies(
@@ -126,11 +126,10 @@ class BudgetAgent(Agent):
         cheapest: dict[str, dict[str, Any]],
         allowance: float,
         needed: float,
-        plan_id: str,
     ) -> list[str]:
         """What would make the plan fit, each checked against the catalog."""
         remedies = [f"Raise the budget to at least {money(needed)}."]
-        fewer = self._most_guests(brief, categories, themes, allowance, plan_id)
+        fewer = self._most_guests(brief, categories, themes, allowance)
         if fewer:
             remedies.append(f"Invite at most {fewer} guests: then the cheapest plan fits the budget.")
         if brief.city:
@@ -138,7 +137,7 @@ class BudgetAgent(Agent):
             for city in self.provider.cities():
                 if city == brief.city:
                     continue
-                there = self._minimum(dataclasses.replace(brief, city=city), categories, themes, plan_id)
+                there = self._minimum(dataclasses.replace(brief, city=city), categories, themes)
                 if there is not None and there <= allowance + CENT:
                     cities.append((there, city))
             if cities:
@@ -151,12 +150,12 @@ class BudgetAgent(Agent):
         return remedies
 
     def _most_guests(
-        self, brief: Brief, categories: Sequence[str], themes: list[Theme], allowance: float, plan_id: str
+        self, brief: Brief, categories: Sequence[str], themes: list[Theme], allowance: float
     ) -> int | None:
         """The largest smaller guest count whose cheapest plan fits (binary search; None if even 1 does not)."""
 
         def fits(guests: int) -> bool:
-            cost = self._minimum(dataclasses.replace(brief, guest_count=guests), categories, themes, plan_id)
+            cost = self._minimum(dataclasses.replace(brief, guest_count=guests), categories, themes)
             return cost is not None and cost <= allowance + CENT
 
         low, high = 0, brief.guest_count - 1

@@ -5,8 +5,9 @@ with a cake (`pair_fit`); the selector adds these up over a combination and keep
 the budget. That is the whole interface, so a learned ranker can replace `option_fit` later.
 
 Spending is a target as well as a ceiling: each category earns credit for using its share of the budget
-(`spend`), up to that share, and loses a little beyond it; without a budget, dearer options pay a small
-price instead. The hard ceiling (picks + reserve <= budget) is the selector's, never traded for fit.
+(`spend`), up to that share (or the part of it a strategy `aim`s at), and loses some beyond it; without
+a budget, dearer options pay a small price instead. The hard ceiling (picks + reserve <= budget) is the
+selector's, never traded for fit.
 
 Arms: settings.SELECTION_ARMS maps strategy names to traffic weights; `arm_for_owner` hashes the owner
 with settings.SELECTION_EXPERIMENT, so one person always sees one behaviour.
@@ -44,7 +45,7 @@ class Strategy:
     weights: Mapping[str, Mapping[str, float]]
     spend: float = 60.0
     overspend: float = 30.0
-    thrift: float = 0.0
+    aim: float = 1.0
     no_budget_cost: float = 4.0
     pair: float = 10.0
     recommenders: tuple[Recommender, ...] = DEFAULT_RECOMMENDERS
@@ -62,19 +63,17 @@ class Strategy:
         return self.pair * min(len(shared), MAX_SHARED_TAGS)
 
     def spend_fit(self, category: str, cost: float, frame: Frame) -> float:
-        """Credit for spending the category's share of the budget (its target), a penalty past it, and a
-        thrift penalty per doubling of the cheapest option's cost (a bigger one without a budget)."""
-        fit, thrift = 0.0, self.no_budget_cost
+        """Credit for spending up to `aim` of the category's share of the budget (its target), a penalty past
+        it; without a budget, a small penalty per doubling of the cheapest option's cost."""
         target = frame.targets.get(category)
         if target:
             share = target / sum(frame.targets.values())
-            ratio = cost / target
-            fit = share * (self.spend * min(ratio, 1.0) - self.overspend * max(ratio - 1.0, 0.0))
-            thrift = self.thrift
+            ratio = cost / (target * self.aim)
+            return share * (self.spend * min(ratio, 1.0) - self.overspend * max(ratio - 1.0, 0.0))
         cheapest = frame.cheapest.get(category)
-        if thrift and cheapest and cost > cheapest:
-            fit -= thrift * math.log2(cost / cheapest)
-        return fit
+        if cheapest and cost > cheapest:
+            return -self.no_budget_cost * math.log2(cost / cheapest)
+        return 0.0
 
 
 BALANCED_WEIGHTS = {
@@ -82,7 +81,7 @@ BALANCED_WEIGHTS = {
         "occupancy": 20, "party_type": 25, "setting": 25, "rating": 10, "perks": 6, "amenities": 6,
     },
     "theme": {
-        "preference": 60, "party_type": 15, "dedicated": 12, "age": 10, "season": 12, "setting": 8, "variety": 8,
+        "preference": 60, "party_type": 15, "dedicated": 12, "age": 10, "season": 12, "setting": 8, "variety": 12,
     },
     "cake": {"rating": 8, "asked_style": 20, "audience": 8, "extra_cakes": -3, "waste": -6},
 }  # fmt: skip
@@ -91,8 +90,8 @@ STRATEGIES: dict[str, Strategy] = {
     strategy.name: strategy
     for strategy in (
         Strategy(name="balanced", weights=BALANCED_WEIGHTS),
-        # Spends less of each share: a clearly better fit still wins, a slightly better one does not.
-        Strategy(name="value", weights=BALANCED_WEIGHTS, spend=10.0, overspend=40.0, thrift=6.0, no_budget_cost=8.0),
+        # Aims at 60 % of each share: a clearly better fit may still spend more, a slightly better one does not.
+        Strategy(name="value", weights=BALANCED_WEIGHTS, spend=40.0, overspend=60.0, aim=0.6, no_budget_cost=8.0),
     )
 }
 

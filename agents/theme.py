@@ -17,7 +17,7 @@ def known_occasions(themes: list[Theme]) -> set[str]:
     return {party_type for theme in themes for party_type in theme.party_types}
 
 
-def theme_facts(theme: Theme, brief: Brief, *, occasion: str, plan_id: str) -> tuple[dict[str, float], list[str]]:
+def theme_facts(theme: Theme, brief: Brief, *, occasion: str) -> tuple[dict[str, float], list[str]]:
     """What makes a theme fit this party, as numbers for a strategy and as readable reasons."""
     facts: dict[str, float] = {}
     reasons: list[str] = []
@@ -41,18 +41,25 @@ def theme_facts(theme: Theme, brief: Brief, *, occasion: str, plan_id: str) -> t
             reasons.append(f"in season ({season})")
     if brief.setting in ("indoor", "outdoor") and theme.settings:
         facts["setting"] = 1.0 if brief.setting in theme.settings else -1.0
-    facts["variety"] = round(stable_fraction(plan_id, theme.slug), 3)
+    facts["variety"] = round(stable_fraction(variety_key(brief), theme.slug), 3)
     return facts, reasons
 
 
-def theme_options(themes: list[Theme], brief: Brief, *, plan_id: str) -> list[dict[str, Any]]:
+def variety_key(brief: Brief) -> str:
+    """What varies the tie-break between equally fitting themes: the request itself, so one request always
+    gets the same plan and different requests spread over the good themes."""
+    return "|".join(map(str, (brief.party_type, brief.guest_count, brief.date, brief.city, brief.budget,
+                              brief.age_group, brief.setting, brief.dietary_needs)))  # fmt: skip
+
+
+def theme_options(themes: list[Theme], brief: Brief) -> list[dict[str, Any]]:
     """The themes that meet every hard constraint, as candidates."""
     occasion = occasion_for(brief.party_type, known_occasions(themes))
     options = []
     for theme in themes:
         if theme_problem(theme, brief, occasion=occasion) is not None:
             continue
-        facts, reasons = theme_facts(theme, brief, occasion=occasion, plan_id=plan_id)
+        facts, reasons = theme_facts(theme, brief, occasion=occasion)
         options.append(
             {
                 "slug": theme.slug,
@@ -89,7 +96,7 @@ class ThemeAgent(Agent):
     def run(self, context: AgentContext) -> dict[str, Any]:
         brief = context.brief
         themes = self.provider.themes()
-        options = theme_options(themes, brief, plan_id=context.plan_id)
+        options = theme_options(themes, brief)
         notes = theme_notes(themes, brief)
         if not options:
             return {"summary": "No theme suits this party.", "choices": [], "candidates": [], "warnings": notes}

@@ -117,7 +117,7 @@ def test_no_fitting_combination_beats_the_selection_on_random_catalogs(seed, str
     brief_themes[:] = themes
     candidates = {
         "venue": venue_options(venues, brief)[0],
-        "theme": theme_options(themes, brief, plan_id="p"),
+        "theme": theme_options(themes, brief),
         "cake": cake_options(cakes, brief)[0],
     }
     chosen = select(brief=brief, candidates=candidates, strategy=STRATEGIES[strategy])
@@ -262,7 +262,7 @@ def theme(**fields) -> Theme:
 )
 def test_theme_hard_constraints(fields, brief_fields, allowed):
     others = [theme(slug="other", name="Other", party_types=["retirement"], age_groups=["adults"])]
-    options = theme_options([theme(**fields), *others], make_brief(**brief_fields), plan_id="p")
+    options = theme_options([theme(**fields), *others], make_brief(**brief_fields))
     assert ("T" in names(options)) is allowed
 
 
