@@ -311,3 +311,31 @@ def test_seasons():
         "winter", "spring", "summer", "autumn",
     ]  # fmt: skip
     assert season_of(None) is None
+
+
+@pytest.mark.parametrize(
+    "arms, ok", [({"balanced": 1, "value": 1}, True), ({"nonsense": 1}, False), ({"balanced": 0}, False)]
+)
+def test_the_arms_setting_is_checked_at_startup(settings, arms, ok):
+    from agents.checks import selection_arms_are_known
+
+    settings.SELECTION_ARMS = arms
+    errors = selection_arms_are_known(None)
+    assert (errors == []) is ok
+    assert ok or errors[0].id == "agents.E003"
+
+
+def test_a_huge_search_is_trimmed_but_keeps_each_parts_cheapest(monkeypatch):
+    monkeypatch.setattr("agents.selection.MAX_COMBINATIONS", 100)
+    rng = random.Random(3)
+    options = {
+        part: [
+            {"name": f"{part}{i}", "cost": rng.uniform(100, 900), "facts": {"rating": rng.random()}} for i in range(12)
+        ]
+        for part in ("venue", "theme", "cake")
+    }
+    cheapest = sum(min(option["cost"] for option in found) for found in options.values())
+    brief = make_brief(budget=round(cheapest / 0.65) + 1)
+    chosen = select(brief=brief, candidates=options, strategy=strategy_get(None))
+    assert chosen.combinations <= 100
+    assert chosen.feasible is True, "the cheapest of each part survives the trim"
