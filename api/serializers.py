@@ -5,7 +5,7 @@ import datetime
 from django.utils import timezone
 from rest_framework import serializers
 
-from planning.models import AgentRun, Feedback, FeedbackPick, FeedbackVerdict, Plan
+from planning.models import AgentRun, DeadLetter, Feedback, FeedbackPick, FeedbackVerdict, Plan
 
 PARTY_TYPES = (
     "birthday", "wedding", "anniversary", "baby_shower", "bridal_shower", "graduation",
@@ -78,6 +78,20 @@ class PlanDetailSerializer(serializers.ModelSerializer):
             "id", "status", "version", "request_text", "request_fields", "brief", "agent_runs", "result",
             "error", "selection_arm", "event_seq", "created_at", "updated_at", "dispatched_at", "finished_at",
         )  # fmt: skip
+
+
+class DeadLetterSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DeadLetter
+        fields = (
+            "id", "task_name", "task_id", "plan", "agent", "args", "kwargs", "reason", "error", "traceback",
+            "attempts", "created_at", "replayed_at", "replayed_by", "replay_outcome",
+        )  # fmt: skip
+
+
+class DeadLetterReplayOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    outcome = serializers.CharField()
 
 
 class FeedbackInputSerializer(serializers.Serializer):

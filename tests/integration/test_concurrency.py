@@ -6,6 +6,7 @@ import time
 import pytest
 from django.db import connection, transaction
 
+from agents import services as orchestration
 from planning import services
 from planning.models import AgentRun, Plan, PlanEvent
 
@@ -98,7 +99,7 @@ def test_finalize_and_a_late_agent_never_interleave(user):
         services.agent_run_finish(plan_id=plan.id, agent="venue", status="succeeded", result={"summary": "s"})
 
     thread, errors = in_thread(late_finish)
-    final = services.plan_finalize(plan_id=plan.id)
+    final = orchestration.plan_finalize(plan_id=plan.id)
     thread.join()
     assert not errors
     types = list(PlanEvent.objects.filter(plan=plan).order_by("seq").values_list("type", flat=True))

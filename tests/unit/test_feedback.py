@@ -67,7 +67,7 @@ def test_a_running_plan_takes_no_feedback(api, user):
 def test_plans_carry_their_arm_in_the_api(api, user, settings):
     settings.SELECTION_ARMS = {"balanced": 1, "value": 1}
     response = api.post("/api/v1/plans/", {"text": "Birthday for 20 in Austin"}, format="json")
-    assert response.status_code == 201
+    assert response.status_code == 202
     arm = response.json()["selection_arm"]
     assert arm in ("balanced", "value")
     again = api.post("/api/v1/plans/", {"text": "Reunion for 40 in Denver"}, format="json")

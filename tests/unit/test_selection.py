@@ -322,7 +322,7 @@ def test_the_arms_setting_is_checked_at_startup(settings, arms, ok):
     settings.SELECTION_ARMS = arms
     errors = selection_arms_are_known(None)
     assert (errors == []) is ok
-    assert ok or errors[0].id == "agents.E003"
+    assert ok or errors[0].id == "agents.E005"
 
 
 def test_a_huge_search_is_trimmed_but_keeps_each_parts_cheapest(monkeypatch):
