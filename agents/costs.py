@@ -10,9 +10,8 @@ SHARES_BY_PARTY_TYPE = {
     "baby_shower": {"venue": 0.30, "theme": 0.20, "cake": 0.15, "catering": 0.25, "contingency": 0.10},
 }
 # Big family celebrations spend like weddings: a hall and a dinner come first.
-SHARES_BY_PARTY_TYPE.update(
-    dict.fromkeys(("bar_mitzvah", "bat_mitzvah", "quinceanera"), SHARES_BY_PARTY_TYPE["wedding"])
-)
+SHARES_BY_PARTY_TYPE.update(dict.fromkeys(("mitzvah", "quinceanera"), SHARES_BY_PARTY_TYPE["wedding"]))
+SHARES_BY_PARTY_TYPE["fundraiser"] = SHARES_BY_PARTY_TYPE["corporate"]
 KIDS_SHARES = {"venue": 0.35, "theme": 0.20, "cake": 0.12, "catering": 0.23, "contingency": 0.10}
 
 

@@ -37,9 +37,9 @@ django.setup()
 
 from django.utils import timezone  # noqa: E402
 
+from agents import cli, services  # noqa: E402
 from agents.costs import reserved_share  # noqa: E402
 from partyproject.embedded import EmbeddedServices, redis_use  # noqa: E402
-from agents import cli, services  # noqa: E402
 from planning.models import Cake, Plan, Theme, Venue  # noqa: E402
 
 REQUESTS = Path(__file__).resolve().parent / "data" / "plan_requests.jsonl"

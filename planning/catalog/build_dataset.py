@@ -26,12 +26,12 @@ AMENITIES = (
 )
 PARTY_TYPES = (
     "birthday", "wedding", "anniversary", "baby_shower", "bridal_shower", "graduation", "corporate",
-    "holiday", "retirement", "engagement", "reunion", "bar_mitzvah", "bat_mitzvah", "quinceanera",
-    "bachelor", "bachelorette", "gender_reveal", "housewarming", "general",
+    "holiday", "retirement", "engagement", "reunion", "mitzvah", "quinceanera", "bachelor_party", "gender_reveal",
+    "housewarming", "baptism", "memorial", "farewell", "fundraiser", "general",
 )
 DIETARY = (
-    "vegan", "vegetarian", "gluten_free", "nut_free", "dairy_free", "egg_free", "sugar_free", "kosher", "halal",
-    "shellfish_free",
+    "vegan", "vegetarian", "pescatarian", "gluten_free", "nut_free", "dairy_free", "egg_free", "sugar_free", "kosher",
+    "halal", "shellfish_free",
 )
 AGE_GROUPS = ("kids", "teens", "adults")
 SEASONS = ("spring", "summer", "autumn", "winter")
@@ -582,28 +582,28 @@ VENUE_AUDIENCES: dict[str, tuple[str, ...]] = {
 # The newer occasions each kind of venue is booked for.
 VENUE_OCCASIONS: dict[str, tuple[str, ...]] = {
     "kids_play": ("gender_reveal",),
-    "community_room": ("bar_mitzvah", "bat_mitzvah", "quinceanera", "gender_reveal", "housewarming"),
-    "cafe_room": ("gender_reveal", "bachelorette"),
-    "karaoke": ("bachelor", "bachelorette"),
+    "community_room": ("mitzvah", "quinceanera", "gender_reveal", "housewarming", "baptism", "memorial"),
+    "cafe_room": ("gender_reveal", "bachelor_party", "baptism", "farewell"),
+    "karaoke": ("bachelor_party", "farewell"),
     "park_pavilion": ("gender_reveal", "housewarming"),
-    "botanical_garden": ("quinceanera", "gender_reveal"),
-    "hotel_ballroom": ("bar_mitzvah", "bat_mitzvah", "quinceanera"),
-    "warehouse": ("bar_mitzvah", "bat_mitzvah", "quinceanera", "bachelor"),
-    "rooftop": ("bachelor", "bachelorette", "housewarming"),
-    "loft": ("bar_mitzvah", "bat_mitzvah", "bachelorette", "housewarming"),
-    "brewery": ("bachelor",),
-    "winery": ("bachelorette",),
-    "museum": ("bar_mitzvah", "bat_mitzvah"),
-    "private_dining": ("bachelor", "bachelorette"),
-    "supper_club": ("bachelor", "bachelorette"),
-    "bowling": ("bar_mitzvah", "bat_mitzvah", "bachelor"),
-    "waterfront": ("quinceanera", "bachelorette"),
+    "botanical_garden": ("quinceanera", "gender_reveal", "baptism", "memorial"),
+    "hotel_ballroom": ("mitzvah", "quinceanera", "fundraiser"),
+    "warehouse": ("mitzvah", "quinceanera", "bachelor_party", "fundraiser"),
+    "rooftop": ("bachelor_party", "housewarming", "farewell", "fundraiser"),
+    "loft": ("mitzvah", "bachelor_party", "housewarming", "farewell", "fundraiser"),
+    "brewery": ("bachelor_party", "farewell"),
+    "winery": ("bachelor_party", "fundraiser"),
+    "museum": ("mitzvah", "fundraiser"),
+    "private_dining": ("bachelor_party", "baptism", "memorial", "farewell"),
+    "supper_club": ("bachelor_party", "fundraiser", "farewell"),
+    "bowling": ("mitzvah", "bachelor_party"),
+    "waterfront": ("quinceanera", "bachelor_party"),
     "barn": ("quinceanera",),
-    "fellowship_hall": ("bar_mitzvah", "bat_mitzvah", "quinceanera"),
-    "courtyard": ("gender_reveal", "housewarming"),
-    "country_club": ("bar_mitzvah", "bat_mitzvah", "quinceanera"),
-    "art_studio": ("bachelorette",),
-    "science_center": ("bar_mitzvah", "bat_mitzvah"),
+    "fellowship_hall": ("mitzvah", "quinceanera", "baptism", "memorial", "fundraiser"),
+    "courtyard": ("gender_reveal", "housewarming", "baptism", "memorial"),
+    "country_club": ("mitzvah", "quinceanera", "fundraiser", "memorial"),
+    "art_studio": ("bachelor_party",),
+    "science_center": ("mitzvah",),
 }
 
 REQUIRED_VENUE_KINDS = (
@@ -852,7 +852,7 @@ THEMES: tuple[Theme, ...] = (
           "Navy and white stripes, rope-wrapped centerpieces, brass anchors and signal-flag bunting."),
     Theme("mazel-tov", "Mazel Tov Celebration", ("mitzvah", "bar mitzvah", "bat mitzvah", "mazel tov", "hora",
                                                   "simcha"),
-          ("bar_mitzvah", "bat_mitzvah"), ("teens", "all"), 400, 9, ("festive", "music", "elegant"),
+          ("mitzvah",), ("teens", "all"), 400, 9, ("festive", "music", "elegant"),
           "Blue and silver or jewel tones, a candle-lighting table, a hora dance floor, a photo montage "
           "and a sign-in board for the guests."),
     Theme("quince-gala", "Quinceañera Royal Gala", ("quinceanera", "quinceañera", "quince", "xv", "fifteen"),
@@ -861,13 +861,18 @@ THEMES: tuple[Theme, ...] = (
           "and sparkling tiara-topped centerpieces."),
     Theme("last-night-out", "Last Night Out", ("bachelor", "bachelorette", "stag", "last night out",
                                                "last fling"),
-          ("bachelor", "bachelorette", "general"), ("adults",), 200, 9, ("glam", "festive", "music", "modern"),
+          ("bachelor_party", "general"), ("adults",), 200, 9, ("glam", "festive", "music", "modern"),
           "Matching sashes or caps, a VIP booth, a night-out itinerary card, a dare jar and a toast kit."),
     Theme("gender-reveal", "He or She? Reveal Party", ("gender reveal", "he or she", "boy or girl",
                                                        "pink or blue", "reveal"),
           ("gender_reveal", "baby_shower"), ("all",), 180, 5, ("playful", "colorful", "classic"),
           "Pink and blue balloon arch, a guess-board with stickers, a reveal box or confetti cannon and "
           "old-wives'-tale games."),
+    Theme("celebration-of-life", "Celebration of Life", ("celebration of life", "memorial", "remembrance",
+                                                         "tribute", "in memory"),
+          ("memorial",), ("all",), 150, 4, ("classic", "elegant", "floral"),
+          "A photo timeline and memory table, soft florals and candles, a guest book of stories and the "
+          "person's favourite music."),
     Theme("housewarming", "Home Sweet Home Open House", ("housewarming", "new home", "open house",
                                                           "home sweet home", "new place"),
           ("housewarming", "general"), ("all",), 120, 5, ("classic", "modern", "nature"),
@@ -877,33 +882,38 @@ THEMES: tuple[Theme, ...] = (
 
 # Occasions a theme is also made for, beyond its own list (the newer party types).
 THEME_OCCASIONS: dict[str, tuple[str, ...]] = {
-    "hollywood-red-carpet": ("bar_mitzvah", "bat_mitzvah", "quinceanera"),
-    "neon-glow": ("bar_mitzvah", "bat_mitzvah", "quinceanera", "bachelorette"),
-    "all-star-sports": ("bar_mitzvah", "bachelor"),
-    "totally-80s": ("bar_mitzvah", "bat_mitzvah", "bachelor", "bachelorette"),
-    "disco-fever": ("bat_mitzvah", "bachelorette"),
-    "karaoke-superstar": ("bar_mitzvah", "bat_mitzvah", "bachelor", "bachelorette"),
-    "video-game-arcade": ("bar_mitzvah",),
-    "outer-space": ("bar_mitzvah",),
-    "wizarding-school": ("bat_mitzvah",),
-    "winter-wonderland": ("quinceanera", "bat_mitzvah"),
-    "secret-garden": ("quinceanera", "gender_reveal", "housewarming"),
+    "neon-glow": ("mitzvah", "quinceanera", "bachelor_party"),
+    "all-star-sports": ("mitzvah", "bachelor_party"),
+    "totally-80s": ("mitzvah", "bachelor_party"),
+    "disco-fever": ("mitzvah", "bachelor_party"),
+    "video-game-arcade": ("mitzvah",),
+    "outer-space": ("mitzvah",),
+    "wizarding-school": ("mitzvah",),
+    "winter-wonderland": ("quinceanera", "mitzvah"),
     "fiesta": ("quinceanera", "housewarming", "gender_reveal"),
-    "casino-night": ("bachelor",),
-    "vegas-lights": ("bachelor", "bachelorette"),
-    "havana-nights": ("bachelor", "bachelorette"),
-    "game-night": ("bachelor", "housewarming"),
-    "wine-tasting": ("bachelorette", "housewarming"),
-    "paint-and-sip": ("bachelorette",),
-    "bridal-brunch": ("bachelorette",),
-    "boho-chic": ("bachelorette", "housewarming"),
-    "tropical-luau": ("bachelorette", "housewarming"),
+    "vegas-lights": ("bachelor_party",),
+    "havana-nights": ("bachelor_party",),
+    "paint-and-sip": ("bachelor_party",),
+    "bridal-brunch": ("bachelor_party",),
+    "boho-chic": ("bachelor_party", "housewarming"),
     "oh-baby": ("gender_reveal",),
     "under-the-sea": ("gender_reveal",),
     "rustic-barn": ("gender_reveal", "housewarming"),
-    "modern-minimalist": ("gender_reveal", "housewarming"),
-    "coastal-nautical": ("gender_reveal",),
     "fall-harvest": ("housewarming",),
+    "vintage-tea": ("baptism", "memorial"),
+    "modern-minimalist": ("gender_reveal", "housewarming", "baptism", "memorial"),
+    "coastal-nautical": ("gender_reveal", "baptism"),
+    "golden-send-off": ("farewell",),
+    "black-tie-gala": ("fundraiser",),
+    "masquerade-ball": ("fundraiser",),
+    "hollywood-red-carpet": ("mitzvah", "quinceanera", "fundraiser"),
+    "carnival-midway": ("fundraiser",),
+    "casino-night": ("bachelor_party", "fundraiser"),
+    "wine-tasting": ("bachelor_party", "housewarming", "fundraiser", "farewell"),
+    "tropical-luau": ("bachelor_party", "housewarming", "farewell"),
+    "karaoke-superstar": ("mitzvah", "bachelor_party", "farewell"),
+    "game-night": ("bachelor_party", "housewarming", "farewell"),
+    "secret-garden": ("quinceanera", "gender_reveal", "housewarming", "baptism", "memorial"),
 }
 # Themes made for one occasion only: "general" (an unnamed occasion) does not reach them.
 OCCASION_ONLY = frozenset({
@@ -1414,16 +1424,16 @@ def build_bakeries(rng: random.Random) -> list[Record]:
 
 def _dietary(variant: str, flavour: Flavour, design: Design, bakery: str) -> list[str]:
     """Dietary labels implied by the variant, the flavour's nuts, the design's gelatin and the bakery's
-    certification; no cake contains shellfish."""
+    certification; no cake contains shellfish, and a vegetarian one suits pescatarians too."""
     labels: set[str] = {"shellfish_free"}
     if not design.gelatin:
         labels.update(CERTIFICATIONS.get(bakery, ()))
     if variant == "sugar_free":
         labels.add("sugar_free")
     if variant in ("vegan", "vegan_gf"):
-        labels.update({"vegan", "vegetarian", "dairy_free", "egg_free"})
+        labels.update({"vegan", "vegetarian", "pescatarian", "dairy_free", "egg_free"})
     elif not design.gelatin:
-        labels.add("vegetarian")
+        labels.update({"vegetarian", "pescatarian"})
     if variant in ("gluten_free", "vegan_gf"):
         labels.add("gluten_free")
     if not flavour.nuts:

@@ -25,16 +25,16 @@ AMENITIES = frozenset({
 })
 PARTY_TYPES = frozenset({
     "birthday", "wedding", "anniversary", "baby_shower", "bridal_shower", "graduation", "corporate",
-    "holiday", "retirement", "engagement", "reunion", "bar_mitzvah", "bat_mitzvah", "quinceanera",
-    "bachelor", "bachelorette", "gender_reveal", "housewarming", "general",
+    "holiday", "retirement", "engagement", "reunion", "mitzvah", "quinceanera", "bachelor_party", "gender_reveal",
+    "housewarming", "baptism", "memorial", "farewell", "fundraiser", "general",
 })
 AGE_GROUPS = frozenset({"kids", "teens", "adults", "all"})
 AUDIENCES = frozenset({"kids", "teens", "adults"})
 SEASONS = frozenset({"spring", "summer", "autumn", "winter"})
 THEME_SETTINGS = frozenset({"indoor", "outdoor"})
 DIETARY = frozenset({
-    "vegan", "vegetarian", "gluten_free", "nut_free", "dairy_free", "egg_free", "sugar_free", "kosher", "halal",
-    "shellfish_free",
+    "vegan", "vegetarian", "pescatarian", "gluten_free", "nut_free", "dairy_free", "egg_free", "sugar_free",
+    "kosher", "halal", "shellfish_free",
 })
 # Every city offers at least two cakes for each of these; kosher and halal depend on a certified bakery.
 EVERY_CITY_DIETARY = DIETARY - {"kosher", "halal"}

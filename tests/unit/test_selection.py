@@ -19,7 +19,7 @@ from agents.venue import venue_options
 from planning.models import Bakery, Cake, City, Theme, Venue
 
 AGES = ("kids", "teens", "adults", "all")
-PARTIES = ("birthday", "wedding", "corporate", "bar_mitzvah", "general")
+PARTIES = ("birthday", "wedding", "corporate", "mitzvah", "general")
 DIETS = ("vegan", "gluten_free", "kosher", "sugar_free")
 TAGS = ("kids", "elegant", "playful", "rustic", "music")
 
