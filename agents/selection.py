@@ -153,6 +153,8 @@ def select(*, brief: Brief, candidates: Mapping[str, Sequence[Mapping[str, Any]]
     picks = {category: {**scored[category][index][2]} for category, index in zip(categories, combo, strict=True)}
     for category, index in zip(categories, combo, strict=True):
         picks[category]["fit"] = round(scored[category][index][0], 1)
+    if pair is not None:
+        _explain_pair(picks["theme"], picks["cake"])
     targets = sum(frame.targets.values())
     return Selection(
         picks=picks,
@@ -201,6 +203,15 @@ def _pair_table(scored: Mapping[str, Scored], strategy: Strategy) -> list[list[f
     if "theme" not in scored or "cake" not in scored:
         return None
     return [[strategy.pair_fit(theme, cake) for _, _, cake in scored["cake"]] for _, _, theme in scored["theme"]]
+
+
+def _explain_pair(theme: dict[str, Any], cake: dict[str, Any]) -> None:
+    """Say so on the cake when it was chosen partly for the theme's style."""
+    shared = sorted(
+        {tag.lower() for tag in theme.get("style_tags", [])} & {tag.lower() for tag in cake.get("style_tags", [])}
+    )
+    if shared:
+        cake["reasons"] = [*cake.get("reasons", []), f"goes with the {theme['name']} theme ({', '.join(shared)})"]
 
 
 def _alternatives(

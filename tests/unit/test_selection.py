@@ -339,3 +339,27 @@ def test_a_huge_search_is_trimmed_but_keeps_each_parts_cheapest(monkeypatch):
     chosen = select(brief=brief, candidates=options, strategy=strategy_get(None))
     assert chosen.combinations <= 100
     assert chosen.feasible is True, "the cheapest of each part survives the trim"
+
+
+def test_the_cake_says_when_it_goes_with_the_theme():
+    options = {
+        "theme": [{"name": "Jazz", "cost": 100, "facts": {}, "style_tags": ["retro", "music"]}],
+        "cake": [
+            {"name": "Plain", "cost": 50, "facts": {}, "style_tags": ["classic"]},
+            {"name": "Deco", "cost": 60, "facts": {}, "style_tags": ["retro", "elegant"], "reasons": []},
+        ],
+    }
+    chosen = select(brief=make_brief(budget=None), candidates=options, strategy=strategy_get(None))
+    assert chosen.picks["cake"]["name"] == "Deco"
+    assert chosen.picks["cake"]["reasons"] == ["goes with the Jazz theme (retro)"]
+
+
+def test_themes_follow_the_season_and_the_setting_and_note_an_unknown_occasion():
+    summer = theme(slug="beach", name="Beach", age_groups=["all"], party_types=["general"], seasons=["summer"],
+                   settings=["outdoor"])  # fmt: skip
+    brief = make_brief(party_type="potluck", date="2027-07-10", setting="indoor", age_group="adults")
+    (option,) = theme_options([summer], brief)
+    assert option["facts"]["season"] == 1.0 and option["facts"]["setting"] == -1.0
+    from agents.theme import theme_notes
+
+    assert theme_notes([summer], brief) == ["No theme is made for potluck parties; general themes offered."]
