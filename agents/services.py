@@ -94,7 +94,10 @@ def _dispatch_breaker() -> pybreaker.CircuitBreaker:
     global _breaker
     if _breaker is None:
         _breaker = pybreaker.CircuitBreaker(
-            fail_max=1, reset_timeout=settings.PLAN_DISPATCH_BREAKER_RESET, name="broker.publish"
+            fail_max=1,
+            reset_timeout=settings.PLAN_DISPATCH_BREAKER_RESET,
+            throw_new_error_on_trip=False,
+            name="broker.publish",
         )
     return _breaker
 

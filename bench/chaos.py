@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ["DJANGO_SETTINGS_MODULE"] = "partyproject.settings.test"
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/partyplanner_chaos")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 

@@ -66,12 +66,8 @@ class AgentRunAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(PlanEvent)
-class PlanEventAdmin(admin.ModelAdmin):
-    list_display = ("plan", "seq", "type", "agent", "created_at")
-    list_filter = ("type", "agent")
-    search_fields = ("plan__id", "type")
-    readonly_fields = [field.name for field in PlanEvent._meta.fields]
+class RecordAdmin(admin.ModelAdmin):
+    """A log the system writes: operators read it, nobody edits or adds to it."""
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -80,20 +76,20 @@ class PlanEventAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(PlanEvent)
+class PlanEventAdmin(RecordAdmin):
+    list_display = ("plan", "seq", "type", "agent", "created_at")
+    list_filter = ("type", "agent")
+    search_fields = ("plan__id", "type")
+
+
 @admin.register(PlanDispatch)
-class PlanDispatchAdmin(admin.ModelAdmin):
+class PlanDispatchAdmin(RecordAdmin):
     """The dispatch outbox: what was (or is still to be) handed to the broker, and why it waits."""
 
     list_display = ("plan", "reason", "attempt", "state", "publish_attempts", "created_at", "sent_at")
     list_filter = ("state", "reason")
     search_fields = ("plan__id", "last_error")
-    readonly_fields = [field.name for field in PlanDispatch._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(City)
