@@ -1,8 +1,8 @@
 """Feature flags for agents, from the environment (AGENTS_DISABLED, AGENTS_OPTIONAL).
 
-A switched-off agent is left out of every new plan's graph (what depended on it runs without it);
-an optional agent still runs, but when it fails the plan is not marked partial. In both cases the
-plan's warnings say so.
+A switched-off agent is left out of every new plan's graph (what depended on it runs without it) and
+the brief notes it, which the plan's warnings carry; an optional agent still runs, but when it fails
+the plan is not marked partial, and its warnings say so.
 """
 
 import dataclasses
@@ -10,7 +10,6 @@ import dataclasses
 from django.conf import settings
 
 from .analyzer import Brief
-from .registry import agent_names
 
 
 def disabled_agents() -> frozenset[str]:
@@ -26,12 +25,6 @@ def optional_agents() -> frozenset[str]:
 def switched_off_note(agent: str) -> str:
     """What a plan says about an agent that was switched off."""
     return f"The {agent} agent is switched off; the plan goes ahead without it."
-
-
-def switched_off_notes(brief: Brief) -> list[str]:
-    """The notes in which the analysis recorded the agents it left out because they were switched off."""
-    known = {switched_off_note(agent) for agent in agent_names()}
-    return [note for note in brief.notes if note in known]
 
 
 def optional_note(agent: str) -> str:

@@ -2,7 +2,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("planning", "0002_dispatch_outbox_dead_letters")]
+    dependencies = [("planning", "0003_selection_arms")]
 
     operations = [
         migrations.AddField(
