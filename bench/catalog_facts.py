@@ -7,7 +7,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from agents.analyzer import CityRef
+from agents.analyzer import CatalogLimits, CityRef
 
 CATALOG = Path(__file__).resolve().parent.parent / "planning" / "catalog" / "catalog.json"
 
@@ -17,4 +17,8 @@ def analyzer_options() -> dict[str, Any]:
     """Keyword arguments for InputAnalyzer describing the bundled catalog."""
     catalog = json.loads(CATALOG.read_text(encoding="utf-8"))
     cities = tuple(CityRef(city["slug"], city["name"], tuple(city.get("aliases", ()))) for city in catalog["cities"])
-    return {"cities": cities}
+    limits = CatalogLimits(
+        dietary_options=frozenset(diet for cake in catalog["cakes"] for diet in cake.get("dietary", ())),
+        max_guests=max(venue["capacity"] for venue in catalog["venues"]),
+    )
+    return {"cities": cities, "catalog": limits}

@@ -1,0 +1,48 @@
+"""City: a catalog city named by its slug, name or aliases; a place the catalog lacks is reported."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .brief import CityRef
+from .rules import CityRules
+from .text import alternation, key
+
+
+class CityIndex:
+    """The known cities, looked up by slug, name or alias."""
+
+    def __init__(self, cities: Iterable[CityRef], extra_aliases: Mapping[str, tuple[str, ...]]) -> None:
+        self._slugs: dict[str, str] = {}
+        spellings = []
+        for city in cities:
+            for spelling in (city.slug, city.name, *city.aliases, *extra_aliases.get(city.slug, ())):
+                if isinstance(spelling, str) and key(spelling):
+                    self._slugs.setdefault(key(spelling), city.slug)
+                    spellings.append(spelling)
+        self._pattern = re.compile(alternation(spellings, bounded=True), re.IGNORECASE) if spellings else None
+
+    def lookup(self, value: Any) -> str | None:
+        """The slug a structured city value names."""
+        return self._slugs.get(key(value)) if isinstance(value, str) else None
+
+    def find(self, text: str) -> str | None:
+        """The slug of the first known city mentioned in `text`."""
+        match = self._pattern.search(text) if self._pattern else None
+        return self._slugs.get(key(match.group())) if match else None
+
+
+def unknown_place_in(text: str, rules: CityRules) -> str | None:
+    """The first place name in `text` (as written, with its capitals) that is no known non-place word."""
+    places = sorted(
+        (match.start("place"), match.group("place").strip(" .'-"))
+        for pattern in rules.place_patterns
+        for match in pattern.finditer(text)
+    )
+    for _, place in places:
+        words = place.split()
+        if words and key(place) not in rules.not_places and key(words[0]) not in rules.not_places:
+            return place
+    return None
