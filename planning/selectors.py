@@ -2,9 +2,9 @@
 
 from uuid import UUID
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Max, Prefetch, QuerySet
 
-from agents.analyzer import CityRef
+from agents.analyzer import CatalogLimits, CityRef
 
 from .models import AgentRun, AgentRunStatus, Cake, City, Plan, PlanEvent, Theme, Venue
 
@@ -36,6 +36,13 @@ def city_refs() -> list[CityRef]:
         CityRef(slug=slug, name=name, aliases=tuple(aliases or ()))
         for slug, name, aliases in City.objects.values_list("slug", "name", "aliases")
     ]
+
+
+def catalog_limits() -> CatalogLimits:
+    """What the catalog can honour: the diets some cake offers and the largest venue's capacity."""
+    diets = {diet for options in Cake.objects.values_list("dietary", flat=True) for diet in options or ()}
+    largest = Venue.objects.aggregate(largest=Max("capacity"))["largest"]
+    return CatalogLimits(dietary_options=frozenset(diets) if diets else None, max_guests=largest)
 
 
 def venue_candidates(*, city: str, guests: int) -> list[Venue]:

@@ -84,7 +84,10 @@ def plan_transition(
 def analyzer_build() -> InputAnalyzer:
     """An InputAnalyzer with the configured rules and the catalog's cities."""
     return InputAnalyzer(
-        rules=load_rules(settings.ANALYZER_RULES_PATH), cities=selectors.city_refs(), today=timezone.localdate()
+        rules=load_rules(settings.ANALYZER_RULES_PATH),
+        cities=selectors.city_refs(),
+        catalog=selectors.catalog_limits(),
+        today=timezone.localdate(),
     )
 
 
@@ -92,7 +95,8 @@ def plan_create(*, owner, text: str = "", fields: Mapping[str, Any] | None = Non
     """Persist a party request, analyse it and, once committed, start its agents.
 
     The whole step is one transaction: either the plan exists with its brief, agent runs and events,
-    and its pipeline is enqueued after commit, or nothing was written.
+    and its pipeline is enqueued after commit, or nothing was written. Raises BriefOutOfRange (and
+    writes nothing) when the request asks for more guests or money than the planner's limits allow.
     """
     request_fields = {key: value for key, value in (fields or {}).items() if value not in (None, "", [])}
     with transaction.atomic():

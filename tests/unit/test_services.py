@@ -1,5 +1,6 @@
 import pytest
 
+from agents.analyzer import BriefOutOfRange
 from planning import services
 from planning.models import AgentRun, Bakery, Cake, City, Plan, PlanEvent, Theme, Venue
 
@@ -26,6 +27,25 @@ def test_plan_create_persists_brief_runs_and_events_and_dispatches_after_commit(
     assert all(run.status == "pending" for run in runs.values())
     assert event_types(plan.id) == ["plan.received", "plan.analyzing", "plan.running"]
     assert list(PlanEvent.objects.filter(plan=plan).values_list("seq", flat=True)) == [1, 2, 3]
+
+
+def test_plan_create_beyond_the_limits_raises_and_rolls_everything_back(
+    catalog, user, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks, pytest.raises(BriefOutOfRange) as refused:
+        services.plan_create(owner=user, text="wedding for 1,200 guests in Chicago")
+    assert refused.value.field == "guest_count"
+    assert callbacks == []
+    assert not Plan.objects.exists() and not PlanEvent.objects.exists() and not AgentRun.objects.exists()
+
+
+def test_the_brief_notes_what_the_catalog_cannot_honour(catalog, user):
+    plan = services.plan_create(owner=user, text="Bar mitzvah in Austin for 80 guests, kosher, one guest is diabetic")
+    brief = plan.brief
+    assert (brief["party_type"], brief["dietary_needs"]) == ("mitzvah", ["kosher", "sugar_free"])
+    offered = {diet for cake in Cake.objects.all() for diet in cake.dietary}
+    assert "kosher" not in offered
+    assert any("kosher" in note and "sugar free" in note for note in brief["notes"])
 
 
 def test_illegal_transitions_are_refused(catalog, user):
