@@ -28,10 +28,13 @@ class CityIndex:
         """The slug a structured city value names."""
         return self._slugs.get(key(value)) if isinstance(value, str) else None
 
-    def find(self, text: str) -> str | None:
-        """The slug of the first known city mentioned in `text`."""
-        match = self._pattern.search(text) if self._pattern else None
-        return self._slugs.get(key(match.group())) if match else None
+    def find(self, text: str, elsewhere: re.Pattern[str] | None = None) -> str | None:
+        """The slug of the first known city mentioned in `text`, preferring one that `elsewhere` (a
+        pattern for the words before it, e.g. "moving to") does not mark as some other place."""
+        matches = list(self._pattern.finditer(text)) if self._pattern else []
+        here = [match for match in matches if not (elsewhere and elsewhere.search(text[: match.start()]))]
+        chosen = (here or matches or [None])[0]
+        return self._slugs.get(key(chosen.group())) if chosen else None
 
 
 def unknown_place_in(text: str, rules: CityRules) -> str | None:

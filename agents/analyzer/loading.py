@@ -447,6 +447,7 @@ def _read_cities(reader: _RuleReader) -> CityRules:
     return CityRules(
         aliases=MappingProxyType({str(slug): tuple(reader.texts(table, slug, "cities.aliases")) for slug in table}),
         place_patterns=reader.patterns("cities.place_patterns", ("place",), []),
+        elsewhere=reader.pattern("cities.elsewhere"),
         not_places=frozenset(key(word) for word in reader.texts_at("cities.not_places", [])),
     )
 

@@ -125,6 +125,7 @@ class CityRules:
 
     aliases: Mapping[str, tuple[str, ...]]
     place_patterns: tuple[re.Pattern[str], ...]
+    elsewhere: re.Pattern[str]
     not_places: frozenset[str]
 
 
