@@ -7,7 +7,6 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from agents.analyzer import AnalyzerRules, load_rules
-
 from planning.models import AgentRun, Plan
 
 

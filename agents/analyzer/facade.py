@@ -226,7 +226,8 @@ class _Analysis:
         return date
 
     def _city(self) -> str | None:
-        city = self._structured("city", self.cities.lookup) or self.cities.find(self.request.plain, self.rules.cities.elsewhere)
+        city = self._structured("city", self.cities.lookup)
+        city = city or self.cities.find(self.request.plain, self.rules.cities.elsewhere)
         if city is None:
             place = unknown_place_in(self.request.cased, self.rules.cities)
             if place:
