@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .brief import CityRef
@@ -37,8 +37,9 @@ class CityIndex:
         return self._slugs.get(key(chosen.group())) if chosen else None
 
 
-def unknown_place_in(text: str, rules: CityRules) -> str | None:
-    """The first place name in `text` (as written, with its capitals) that is no known non-place word."""
+def unknown_place_in(text: str, rules: CityRules, other_words: Sequence[re.Pattern[str]] = ()) -> str | None:
+    """The first place name in `text` (as written, with its capitals) that is neither a known non-place
+    word nor matched by one of `other_words` (the rules' other vocabularies: "Wedding" is no place)."""
     places = sorted(
         (match.start("place"), match.group("place").strip(" .'-"))
         for pattern in rules.place_patterns
@@ -46,6 +47,8 @@ def unknown_place_in(text: str, rules: CityRules) -> str | None:
     )
     for _, place in places:
         words = place.split()
-        if words and key(place) not in rules.not_places and key(words[0]) not in rules.not_places:
+        if not words or key(place) in rules.not_places or key(words[0]) in rules.not_places:
+            continue
+        if not any(pattern.search(place.lower()) for pattern in other_words):
             return place
     return None

@@ -229,7 +229,8 @@ class _Analysis:
         city = self._structured("city", self.cities.lookup)
         city = city or self.cities.find(self.request.plain, self.rules.cities.elsewhere)
         if city is None:
-            place = unknown_place_in(self.request.cased, self.rules.cities)
+            vocabularies = [rule.pattern for rule in self.rules.party_types] + [self.rules.themes.vocabulary]
+            place = unknown_place_in(self.request.cased, self.rules.cities, vocabularies)
             if place:
                 self.notes.append(f"We do not plan parties in {place} yet; city left open.")
             else:
