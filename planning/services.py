@@ -16,6 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from agents.analyzer import Brief, InputAnalyzer, load_rules
+from agents.analyzer.classifier import classifier_for
 from agents.pipeline import pipeline_dispatch
 from agents.planner import AgentOutcome, FinalPlanner
 
@@ -82,12 +83,14 @@ def plan_transition(
 
 
 def analyzer_build() -> InputAnalyzer:
-    """An InputAnalyzer with the configured rules and the catalog's cities."""
+    """An InputAnalyzer with the configured rules and classifier, and what the catalog offers."""
+    rules = load_rules(settings.ANALYZER_RULES_PATH)
     return InputAnalyzer(
-        rules=load_rules(settings.ANALYZER_RULES_PATH),
+        rules=rules,
         cities=selectors.city_refs(),
         catalog=selectors.catalog_limits(),
         today=timezone.localdate(),
+        classifier=classifier_for(settings.ANALYZER_CLASSIFIER, rules),
     )
 
 

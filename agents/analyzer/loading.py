@@ -394,7 +394,8 @@ def _read_party_types(
         if age_group not in age_groups:
             raise reader.error(f"'{where}.age_group'", f"must be one of {', '.join(age_groups)}")
         guest_count = reader.read(node, "guest_count", int, where, defaults["guest_count"])
-        rules.append(PartyTypeRule(str(name), reader.matcher(node, where), guest_count, age_group))
+        examples = tuple(reader.texts(node, "examples", where, []))
+        rules.append(PartyTypeRule(str(name), reader.matcher(node, where), guest_count, age_group, examples))
     return tuple(rules)
 
 

@@ -23,6 +23,7 @@ class PartyTypeRule:
     pattern: re.Pattern[str]
     guest_count: int
     age_group: str
+    examples: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

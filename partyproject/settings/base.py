@@ -157,6 +157,8 @@ AGENT_BREAKER = {
 # "latency_ms": int, "error": "transient" | "permanent"}.
 AGENT_FAULTS = env.json("AGENT_FAULTS", default={})
 ANALYZER_RULES_PATH = env("ANALYZER_RULES_PATH", default="") or None
+# The optional learned party-type classifier: "" (off, the default) or "embedding" (needs requirements-ml.txt).
+ANALYZER_CLASSIFIER = env("ANALYZER_CLASSIFIER", default="")
 
 # --- Reconciler -------------------------------------------------------------------------------------
 # A running plan with no event for PLAN_STALLED_AFTER seconds is driven on from the database: its
