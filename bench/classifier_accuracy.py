@@ -39,14 +39,16 @@ def main() -> dict:
     model = embedding_model()
     labelled = [(rule.name, example) for rule in rules.party_types for example in rule.examples]
 
+    embeddings = model.encode([text for _, text in labelled], normalize_embeddings=True)
     rules_hits, classifier_hits = [], []
     for index, (label, example) in enumerate(labelled):
-        others = EmbeddingClassifier(labelled[:index] + labelled[index + 1 :], model)
+        rest = [row for row in range(len(labelled)) if row != index]
+        others = EmbeddingClassifier([labelled[row] for row in rest], model, embeddings[rest])
         classifier_hits.append(others(example)[0] == label)
         request = Request.of(example, rules.text)
         rules_hits.append((party_type_in(request.plain, rules.party_types) or rules.fallback_party_type) == label)
 
-    classifier = EmbeddingClassifier(labelled, model)
+    classifier = EmbeddingClassifier(labelled, model, embeddings)
     cases = [
         json.loads(line)
         for path in sorted(DATA.glob("analyzer_heldout*.jsonl"))
@@ -54,22 +56,23 @@ def main() -> dict:
         if line.strip() and "expect" in json.loads(line)
     ]
     heldout = {"rules": [], "classifier": [], "rules_with_classifier_hook": []}
-    started = time.perf_counter()
+    elapsed = 0.0
     for case in cases:
         expected, today = case["expect"]["party_type"], datetime.date.fromisoformat(case["today"])
         plain = InputAnalyzer(today=today, **analyzer_options())
         hooked = InputAnalyzer(today=today, classifier=classifier, **analyzer_options())
         heldout["rules"].append(plain.analyze(text=case["text"]).party_type == expected)
+        started = time.perf_counter()
         heldout["classifier"].append(classifier(case["text"])[0] == expected)
+        elapsed += time.perf_counter() - started
         heldout["rules_with_classifier_hook"].append(hooked.analyze(text=case["text"]).party_type == expected)
-    elapsed = time.perf_counter() - started
     result = {
         "labelled_examples": len(labelled),
         "leave_one_out": {"rules": rate(rules_hits), "classifier": rate(classifier_hits)},
         "heldout_requests": len(cases),
         "heldout_party_type": {name: rate(hits) for name, hits in heldout.items()},
         "confidence_threshold": rules.classifier_threshold,
-        "ms_per_request_both_analyzers": round(1000 * elapsed / max(len(cases), 1), 1),
+        "classifier_ms_per_request": round(1000 * elapsed / max(len(cases), 1), 1),
     }
     print(json.dumps(result, indent=1))
     return result

