@@ -7,7 +7,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from agents.analyzer import AnalyzerRules, load_rules
-from planning.models import AgentRun, Plan
+from planning.models import AgentRun, DeadLetter, Plan
 
 
 def _vocabulary() -> AnalyzerRules:
@@ -90,3 +90,17 @@ class PlanDetailSerializer(serializers.ModelSerializer):
             "id", "status", "version", "request_text", "request_fields", "brief", "agent_runs", "result",
             "error", "event_seq", "created_at", "updated_at", "dispatched_at", "finished_at",
         )  # fmt: skip
+
+
+class DeadLetterSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DeadLetter
+        fields = (
+            "id", "task_name", "task_id", "plan", "agent", "args", "kwargs", "reason", "error", "traceback",
+            "attempts", "created_at", "replayed_at", "replayed_by", "replay_outcome",
+        )  # fmt: skip
+
+
+class DeadLetterReplayOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    outcome = serializers.CharField()
