@@ -17,6 +17,10 @@ from .text import MASK, Span, key, masked
 
 _CHUNK = re.compile(rf"[^\n;!?()\[\]{MASK}]+")
 _NUMERIC_DATE = re.compile(r"\d{1,4}\s*[/.-]\s*\d{1,2}")
+_COMMA = re.compile(r"[^,]+,?")
+_WEEKDAY_END = re.compile(r"(?:mon|tues|wednes|thurs|fri|satur|sun)day\s*,\s*$", re.IGNORECASE)
+_YEAR_START = re.compile(r"\s*\d{4}\b")
+_DIGIT = re.compile(r"\d")
 
 
 @dataclass(frozen=True)
@@ -75,28 +79,49 @@ def _search(chunk: str, settings: dict) -> list[tuple[str, datetime.datetime]]:
         return []
 
 
+def _segments(text: str) -> list[tuple[int, str]]:
+    """The text cut at line and clause breaks and at commas, keeping "Saturday, July 18" and
+    "October 10th, 2026" whole, as (offset, segment)."""
+    pieces: list[tuple[int, str]] = []
+    for chunk in _CHUNK.finditer(text):
+        for part in _COMMA.finditer(chunk.group()):
+            start, piece = chunk.start() + part.start(), part.group()
+            if pieces and (_WEEKDAY_END.search(pieces[-1][1]) or _YEAR_START.match(piece)):
+                merged_start = pieces.pop()[0]
+                piece = text[merged_start : start + len(piece)]
+                start = merged_start
+            pieces.append((start, piece))
+    return pieces
+
+
 def _parsed_dates(text: str, today: datetime.date, rules: DateRules) -> list[tuple[int, int, datetime.date]]:
-    """Calendar dates (with a month name or in figures) and relative dates, as dateparser reads them."""
+    """The first calendar date (with a month name or in figures) or relative date, as dateparser reads
+    them, segment by segment: later segments are not read once one has a date (the first date wins,
+    and a request full of dates costs no more than one)."""
     try:
         horizon = today + datetime.timedelta(days=rules.horizon_days)
     except OverflowError:
         horizon = datetime.date.max
-    hits: list[tuple[int, int, datetime.date]] = []
-    for chunk in _CHUNK.finditer(text):
+    for offset, segment in _segments(text):
+        if not (_DIGIT.search(segment) or rules.months.search(segment) or rules.relative.search(segment.lower())):
+            continue
+        hits: list[tuple[int, int, datetime.date]] = []
         for strict in (True, False):
             cursor = 0
-            for phrase, moment in _search(chunk.group(), _settings(today, rules, strict)):
-                offset = chunk.group().find(phrase, cursor)
-                if offset < 0:
+            for phrase, moment in _search(segment, _settings(today, rules, strict)):
+                found = segment.find(phrase, cursor)
+                if found < 0:
                     continue
-                cursor = offset + len(phrase)
-                start = chunk.start() + offset
+                cursor = found + len(phrase)
+                start = offset + found
                 if _overlaps((start, start + len(phrase)), hits) or not _trusted(phrase, strict, rules):
                     continue
                 date, length = _within_horizon(phrase, moment.date(), horizon, today, rules)
                 if date is not None:
                     hits.append((start, start + length, date))
-    return hits
+        if hits:
+            return hits
+    return []
 
 
 def _trusted(phrase: str, strict: bool, rules: DateRules) -> bool:
