@@ -26,6 +26,7 @@ from .errors import TRANSIENT_ERRORS
 from .pipeline import pipeline_dispatch
 from .planner import AgentOutcome, FinalPlanner
 from .registry import agent_names
+from .strategies import arm_for_owner, strategy_get
 
 logger = logging.getLogger(__name__)
 
@@ -39,11 +40,12 @@ def analyzer_build() -> InputAnalyzer:
     cities = [
         CityRef(slug=slug, name=name, aliases=tuple(aliases or ())) for slug, name, aliases in selectors.city_rows()
     ]
-    diets, largest = selectors.catalog_offer()
+    diets_by_city, largest = selectors.catalog_offer()
+    anywhere = frozenset().union(*diets_by_city.values())
     return InputAnalyzer(
         rules=rules,
         cities=cities,
-        catalog=CatalogLimits(dietary_options=diets or None, max_guests=largest),
+        catalog=CatalogLimits(dietary_options=anywhere or None, max_guests=largest, dietary_by_city=diets_by_city),
         today=timezone.localdate(),
         classifier=classifier_for(settings.ANALYZER_CLASSIFIER, rules),
     )
@@ -58,7 +60,7 @@ def plan_create(*, owner, text: str = "", fields: Mapping[str, Any] | None = Non
     """
     request_fields = {key: value for key, value in (fields or {}).items() if value not in (None, "", [])}
     with transaction.atomic():
-        plan = records.plan_record(owner=owner, text=text, fields=request_fields)
+        plan = records.plan_record(owner=owner, text=text, fields=request_fields, selection_arm=arm_for_owner(owner.pk))
         plan_analyze(plan_id=plan.id)
     plan.refresh_from_db()
     return plan
@@ -174,7 +176,9 @@ def plan_finalize(*, plan_id: UUID) -> Plan | None:
             run.agent: AgentOutcome(status=run.status, result=run.result, error=run.error)
             for run in AgentRun.objects.filter(plan_id=plan_id)
         }
-        final = FinalPlanner().build(brief=Brief.from_dict(plan.brief), outcomes=outcomes)
+        final = FinalPlanner(strategy=strategy_get(plan.selection_arm)).build(
+            brief=Brief.from_dict(plan.brief), outcomes=outcomes
+        )
         records.plan_transition(
             plan_id=plan_id,
             to=final["status"],

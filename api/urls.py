@@ -11,6 +11,7 @@ urlpatterns = [
     path("auth/token/refresh/", views.TokenRefreshApi.as_view(), name="token-refresh"),
     path("plans/", views.PlanListCreateApi.as_view(), name="plan-list"),
     path("plans/<uuid:plan_id>/", views.PlanDetailApi.as_view(), name="plan-detail"),
+    path("plans/<uuid:plan_id>/feedback/", views.PlanFeedbackApi.as_view(), name="plan-feedback"),
     path("ops/dead-letters/", views.DeadLetterListApi.as_view(), name="dead-letter-list"),
     path(
         "ops/dead-letters/<int:dead_letter_id>/replay/", views.DeadLetterReplayApi.as_view(), name="dead-letter-replay"

@@ -5,7 +5,7 @@ and either the brief fields it should give (`expect`, plus words its notes must 
 whose hard limit it breaks (`error`). The set is kept out of the unit tests on purpose: it measures how
 the analyzer reads requests nobody tuned it for.
 
-    python -m bench.analyzer_accuracy [--data PATH]
+    python -m bench.analyzer_accuracy [--data PATH] [--catalog SNAPSHOT | live]
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from agents.analyzer import Brief, InputAnalyzer  # noqa: E402
 from bench.catalog_facts import analyzer_options  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parent / "data" / "analyzer_heldout.jsonl"
+# The catalog as it was when the sets were written: their expected notes ("no kosher option") assume it.
+DEFAULT_CATALOG = Path(__file__).resolve().parent / "data" / "analyzer_heldout_catalog.json"
 SET_FIELDS = ("dietary_needs", "theme_preferences", "skipped_agents")
 
 
@@ -45,10 +47,12 @@ def observed(brief: Brief, all_agents: tuple[str, ...]) -> dict[str, Any]:
     }
 
 
-def score_case(case: dict[str, Any], all_agents: tuple[str, ...]) -> tuple[dict[str, bool], dict[str, Any]]:
+def score_case(
+    case: dict[str, Any], all_agents: tuple[str, ...], catalog: Path | None
+) -> tuple[dict[str, bool], dict[str, Any]]:
     """Per-field verdicts for one request, and what the analyzer gave for the fields it got wrong."""
     today = datetime.date.fromisoformat(case["today"])
-    analyzer = InputAnalyzer(today=today, **analyzer_options())
+    analyzer = InputAnalyzer(today=today, **analyzer_options(catalog))
     try:
         brief = analyzer.analyze(text=case["text"])
     except ValueError as exc:
@@ -74,14 +78,16 @@ def score_case(case: dict[str, Any], all_agents: tuple[str, ...]) -> tuple[dict[
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--catalog", default=str(DEFAULT_CATALOG), help='a catalog snapshot, or "live"')
     args = parser.parse_args(argv)
+    catalog = None if args.catalog == "live" else Path(args.catalog)
     cases = [json.loads(line) for line in args.data.read_text(encoding="utf-8").splitlines() if line.strip()]
-    all_agents = InputAnalyzer(**analyzer_options()).analyze(text="").agents
+    all_agents = InputAnalyzer(**analyzer_options(catalog)).analyze(text="").agents
     right, seen = Counter(), Counter()
     whole = 0
     misses = []
     for index, case in enumerate(cases, start=1):
-        verdicts, wrong = score_case(case, all_agents)
+        verdicts, wrong = score_case(case, all_agents, catalog)
         for name, verdict in verdicts.items():
             seen[name] += 1
             right[name] += verdict

@@ -2,7 +2,8 @@
 
 from django.contrib import admin
 
-from .models import AgentRun, Bakery, Cake, City, Plan, PlanDispatch, PlanEvent, Theme, Venue
+from . import selectors
+from .models import AgentRun, Bakery, Cake, City, Feedback, Plan, PlanDispatch, PlanEvent, Theme, Venue
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -38,8 +39,8 @@ class PlanEventInline(ReadOnlyInline):
 
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
-    list_display = ("id", "owner", "status", "short_request", "created_at", "finished_at", "version")
-    list_filter = ("status", "created_at")
+    list_display = ("id", "owner", "status", "selection_arm", "short_request", "created_at", "finished_at", "version")
+    list_filter = ("status", "selection_arm", "created_at")
     search_fields = ("id", "request_text", "owner__username", "owner__email")
     date_hierarchy = "created_at"
     list_select_related = ("owner",)
@@ -124,3 +125,22 @@ class CakeAdmin(admin.ModelAdmin):
     list_filter = ("bakery__city", "flavor")
     search_fields = ("name", "bakery__name", "flavor")
     list_select_related = ("bakery",)
+
+
+@admin.register(Feedback)
+class FeedbackAdmin(admin.ModelAdmin):
+    """Owners' feedback, with each selection arm's outcome figures above the list."""
+
+    change_list_template = "admin/planning/feedback/change_list.html"
+    list_display = ("plan", "author", "arm", "pick", "verdict", "rating", "created_at")
+    list_filter = ("arm", "pick", "verdict", "rating")
+    search_fields = ("plan__id", "author__username", "comment")
+    list_select_related = ("author",)
+    readonly_fields = [field.name for field in Feedback._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "arm_outcomes": selectors.arm_outcomes()}
+        return super().changelist_view(request, extra_context=extra_context)

@@ -16,13 +16,19 @@ class CityIndex:
 
     def __init__(self, cities: Iterable[CityRef], extra_aliases: Mapping[str, tuple[str, ...]]) -> None:
         self._slugs: dict[str, str] = {}
+        self._names: dict[str, str] = {}
         spellings = []
         for city in cities:
+            self._names.setdefault(city.slug, city.name)
             for spelling in (city.slug, city.name, *city.aliases, *extra_aliases.get(city.slug, ())):
                 if isinstance(spelling, str) and key(spelling):
                     self._slugs.setdefault(key(spelling), city.slug)
                     spellings.append(spelling)
         self._pattern = re.compile(alternation(spellings, bounded=True), re.IGNORECASE) if spellings else None
+
+    def name_of(self, slug: str | None) -> str | None:
+        """The display name of a known city."""
+        return self._names.get(slug, slug) if slug else None
 
     def lookup(self, value: Any) -> str | None:
         """The slug a structured city value names."""

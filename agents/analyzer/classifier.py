@@ -99,7 +99,7 @@ def classifier_for(name: str, rules: AnalyzerRules) -> EmbeddingClassifier | Non
             tuple((rule.name, example) for rule in rules.party_types for example in rule.examples)
         )
     except ClassifierUnavailable:
-        # The system check agents.E005 reports this at start-up; a request still gets the keyword rules.
+        # The system check agents.E006 reports this at start-up; a request still gets the keyword rules.
         logger.exception("ANALYZER_CLASSIFIER=%s is set but its extra is missing; using the keyword rules", name)
         return None
 

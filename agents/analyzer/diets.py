@@ -22,12 +22,14 @@ def diets_named(entry: object, dietary: Sequence[LabelledPattern]) -> list[str]:
     return [option] if option else labels_in(clean_text(entry).lower(), dietary)
 
 
-def unsupported_note(needs: Sequence[str], offered: Collection[str] | None) -> str | None:
-    """A note naming the needs the catalog offers nothing for (None when all are offered or unknown)."""
+def unsupported_note(needs: Sequence[str], offered: Collection[str] | None, city: str | None = None) -> str | None:
+    """A note naming the needs the catalog offers nothing for, in `city` when it is known (None when all
+    are offered or nothing is known of the catalog)."""
     missing = [need.replace("_", " ") for need in needs if offered is not None and need not in offered]
     if not missing:
         return None
+    where = f" in {city}" if city else ""
     return (
-        f"The catalog has no {', '.join(missing)} options yet; the plan cannot guarantee "
+        f"The catalog has no {', '.join(missing)} options{where} yet; the plan cannot guarantee "
         f"{'it' if len(missing) == 1 else 'them'}, so check with the caterer and bakery."
     )

@@ -49,11 +49,20 @@ FALLBACK_NOTE = "Analysis failed; used safe defaults."
 class CatalogLimits:
     """What the catalog can honour, so that the brief's notes can say what it cannot.
 
-    `dietary_options` None means every diet the rules know is offered; `max_guests` None means no limit.
+    `dietary_by_city` maps a city's slug to the diets offered there; `dietary_options` are those offered
+    anywhere (used when the city is open or not in the mapping). None means every diet the rules know
+    is offered; `max_guests` None means no limit.
     """
 
     dietary_options: Collection[str] | None = None
     max_guests: int | None = None
+    dietary_by_city: Mapping[str, Collection[str]] | None = None
+
+    def diets_offered(self, city: str | None) -> Collection[str] | None:
+        """The diets the catalog offers in `city` (anywhere when the city is open or unlisted)."""
+        if city is not None and self.dietary_by_city is not None and city in self.dietary_by_city:
+            return self.dietary_by_city[city]
+        return self.dietary_options
 
 
 class _Analysis:
@@ -76,6 +85,7 @@ class _Analysis:
         self.today = today
         self.fields = fields
         self.notes: list[str] = []
+        self.city: str | None = None
         self.clean = self._sanitised(text)
         self.request = Request.of(self.clean, rules.text)
         plain, cased = self.request.plain, self.request.cased
@@ -228,6 +238,7 @@ class _Analysis:
     def _city(self) -> str | None:
         city = self._structured("city", self.cities.lookup)
         city = city or self.cities.find(self.request.plain, self.rules.cities.elsewhere)
+        self.city = city
         if city is None:
             vocabularies = [rule.pattern for rule in self.rules.party_types] + [self.rules.themes.vocabulary]
             place = unknown_place_in(self.request.cased, self.rules.cities, vocabularies)
@@ -240,7 +251,7 @@ class _Analysis:
     def _dietary_needs(self) -> tuple[str, ...]:
         needs = self._structured("dietary_needs", self._listed_dietary_needs)
         found = tuple(sorted(set(needs))) if needs is not None else diets_in(self.request.plain, self.rules.dietary)
-        note = unsupported_note(found, self.catalog.dietary_options)
+        note = unsupported_note(found, self.catalog.diets_offered(self.city), self.cities.name_of(self.city))
         if note:
             self.notes.append(note)
         return found

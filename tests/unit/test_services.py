@@ -40,15 +40,20 @@ def test_plan_create_beyond_the_limits_raises_and_rolls_everything_back(
     assert not Plan.objects.exists() and not PlanEvent.objects.exists() and not AgentRun.objects.exists()
 
 
-def test_the_brief_notes_what_the_catalog_cannot_honour(catalog, user):
-    plan = orchestration.plan_create(
-        owner=user, text="Bar mitzvah in Austin for 80 guests, kosher, one guest is diabetic"
-    )
-    brief = plan.brief
-    assert (brief["party_type"], brief["dietary_needs"]) == ("mitzvah", ["kosher", "sugar_free"])
-    offered = {diet for cake in Cake.objects.all() for diet in cake.dietary}
-    assert "kosher" not in offered
-    assert any("kosher" in note and "sugar free" in note for note in brief["notes"])
+def test_the_brief_notes_a_diet_the_catalog_cannot_honour_in_that_city(catalog, user):
+    offered: dict[str, set[str]] = {}
+    for cake in Cake.objects.select_related("bakery__city"):
+        offered.setdefault(cake.bakery.city.slug, set()).update(cake.dietary)
+    lacking = City.objects.get(slug=next(slug for slug, diets in offered.items() if "kosher" not in diets))
+    serving = City.objects.get(slug=next(slug for slug, diets in offered.items() if "kosher" in diets))
+
+    text = "Bar mitzvah in {} for 80 guests, kosher"
+    lacking_brief = orchestration.plan_create(owner=user, text=text.format(lacking.name)).brief
+    serving_brief = orchestration.plan_create(owner=user, text=text.format(serving.name)).brief
+
+    assert (lacking_brief["party_type"], lacking_brief["dietary_needs"]) == ("mitzvah", ["kosher"])
+    assert any(f"no kosher options in {lacking.name}" in note for note in lacking_brief["notes"])
+    assert not any("kosher" in note for note in serving_brief["notes"])
 
 
 def test_illegal_transitions_are_refused(catalog, user):

@@ -51,7 +51,7 @@ def test_the_system_check_reports_a_classifier_that_cannot_run(settings, monkeyp
 
     found = checks.analyzer_classifier_is_installed(None)
 
-    assert found == ([] if problem is None else [Error(problem, hint=found[0].hint, id="agents.E005")])
+    assert found == ([] if problem is None else [Error(problem, hint=found[0].hint, id="agents.E006")])
 
 
 @pytest.fixture(scope="module")

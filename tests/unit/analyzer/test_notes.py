@@ -34,7 +34,7 @@ def analyzer(rules):
         ("halloween party in Boston", "Read Halloween as the date: 2026-10-31."),
         (
             "Boston, kosher and vegan",
-            "The catalog has no kosher options yet; the plan cannot guarantee it, "
+            "The catalog has no kosher options in Boston yet; the plan cannot guarantee it, "
             "so check with the caterer and bakery.",
         ),
     ],
