@@ -141,8 +141,9 @@ class FinalPlanner:
             agent: outcome.error or outcome.status for agent, outcome in outcomes.items() if not outcome.succeeded
         }
         draft = self._draft(brief, outcomes)
-        for agent, error in failures.items():
-            draft.warnings.append(f"The {agent} agent did not finish ({error}); this part of the plan is missing.")
+        for agent in failures:
+            # Warnings are read by the plan's owner; raw errors stay in `failures`, shown to support staff only.
+            draft.warnings.append(f"The {agent} part of the plan could not be prepared and is missing.")
         for agent in failures:
             if agent not in draft.missing:
                 draft.missing.append(agent)

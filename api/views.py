@@ -1,20 +1,38 @@
 """REST endpoints; each one validates, calls one service or selector, and shapes the answer."""
 
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
+from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from agents.faults import faults_list
+from agents.tasks import AGENTS
 from planning import selectors, services
 from planning.models import Plan
 
+from . import services as api_services
+from .limits import login_lockout_remaining
+from .models import AuditAction
 from .pagination import NewestFirstPagination
-from .serializers import PlanCreateInputSerializer, PlanDetailSerializer, PlanSummarySerializer
+from .permissions import IsOperator, IsSupport, sees_internals
+from .serializers import (
+    BreakerSerializer,
+    FaultSerializer,
+    LogoutInputSerializer,
+    PlanCreateInputSerializer,
+    PlanDetailSerializer,
+    PlanSummarySerializer,
+    plan_detail_data,
+)
+from .throttling import ScopedThrottle
+
+OPERABLE_AGENTS = tuple(AGENTS)
 
 
 class HealthApi(APIView):
@@ -38,7 +56,7 @@ class PlanListCreateApi(generics.ListAPIView):
     def get_throttles(self):
         if self.request.method == "POST":
             self.throttle_scope = "plan_create"
-            return [*super().get_throttles(), ScopedRateThrottle()]
+            return [*super().get_throttles(), ScopedThrottle()]
         return super().get_throttles()
 
     def get_queryset(self):
@@ -51,30 +69,125 @@ class PlanListCreateApi(generics.ListAPIView):
         fields = dict(serializer.validated_data)
         plan = services.plan_create(owner=request.user, text=fields.pop("text", ""), fields=fields)
         plan = selectors.plan_get(user=request.user, plan_id=plan.id)
-        return Response(PlanDetailSerializer(plan).data, status=status.HTTP_201_CREATED)
+        return Response(plan_detail_data(plan, internals=sees_internals(request)), status=status.HTTP_201_CREATED)
 
 
 class PlanDetailApi(APIView):
-    """One of the caller's plans: status, brief, each agent run, and the final plan once ready."""
+    """A plan: status, brief, each agent run, and the final plan once ready.
+
+    Owners read their own plans (raw agent errors replaced by friendly ones); support staff read any plan
+    with its internals.
+    """
 
     @extend_schema(responses={200: PlanDetailSerializer})
     def get(self, request: Request, plan_id) -> Response:
+        any_owner = IsSupport().has_permission(request, self)
         try:
-            plan = selectors.plan_get(user=request.user, plan_id=plan_id)
+            plan = selectors.plan_get(user=request.user, plan_id=plan_id, any_owner=any_owner)
         except Plan.DoesNotExist:
             raise Http404 from None
-        return Response(PlanDetailSerializer(plan).data)
+        return Response(plan_detail_data(plan, internals=sees_internals(request)))
 
 
 class TokenObtainApi(TokenObtainPairView):
-    """Exchange a username and password for an access and a refresh token."""
+    """Exchange a username and password for an access and a refresh token.
 
-    throttle_classes = (ScopedRateThrottle,)
+    Failed attempts are counted per account from any address (LOGIN_FAILURES_PER_ACCOUNT) as well as per
+    address (API_THROTTLE_TOKEN); both answer 429 with Retry-After.
+    """
+
+    throttle_classes = (ScopedThrottle,)
     throttle_scope = "token"
+    error_statuses = (401,)
+
+    def post(self, request: Request, *args, **kwargs) -> Response:
+        username = request.data.get("username") if isinstance(request.data, dict) else None
+        wait = login_lockout_remaining(request=request, username=username)
+        if wait:
+            raise Throttled(wait=wait, detail=f"Too many failed logins for this account; try again in {wait} seconds.")
+        serializer = self.get_serializer(data=request.data)
+        try:
+            serializer.is_valid(raise_exception=True)
+        except TokenError as exc:
+            raise InvalidToken(exc.args[0]) from exc
+        api_services.audit_record(action=AuditAction.LOGIN, actor=serializer.user, request=request, target="api")
+        return Response(serializer.validated_data)
 
 
 class TokenRefreshApi(TokenRefreshView):
     """Exchange a refresh token for a new pair (the old refresh token is revoked)."""
 
-    throttle_classes = (ScopedRateThrottle,)
+    throttle_classes = (ScopedThrottle,)
     throttle_scope = "token"
+    error_statuses = (401,)
+
+
+class LogoutApi(APIView):
+    """Revoke a refresh token (log out); its access token expires on its own within minutes."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    throttle_classes = (ScopedThrottle,)
+    throttle_scope = "token"
+    error_statuses = (401,)
+
+    @extend_schema(request=LogoutInputSerializer, responses={204: OpenApiResponse(description="Logged out.")})
+    def post(self, request: Request) -> Response:
+        serializer = LogoutInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        api_services.refresh_token_revoke(raw_token=serializer.validated_data["refresh"], request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class OperatorApi(APIView):
+    """Base of the operator endpoints: the operator role, one of the domain agents."""
+
+    permission_classes = (IsOperator,)
+
+    def agent_or_404(self, agent: str) -> str:
+        if agent not in OPERABLE_AGENTS:
+            raise Http404
+        return agent
+
+
+class FaultListApi(OperatorApi):
+    """Faults injected at each agent's provider, run-time ones over static ones."""
+
+    @extend_schema(responses={200: {"type": "object", "additionalProperties": {"type": "object"}}})
+    def get(self, request: Request) -> Response:
+        return Response(faults_list())
+
+
+class FaultDetailApi(OperatorApi):
+    """Inject (PUT) or clear (DELETE) a fault at one agent's provider, on every worker at once."""
+
+    @extend_schema(request=FaultSerializer, responses={200: FaultSerializer})
+    def put(self, request: Request, agent: str) -> Response:
+        serializer = FaultSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        fault = api_services.operator_fault_set(
+            actor=request.user, request=request, agent=self.agent_or_404(agent), **serializer.validated_data
+        )
+        return Response(fault)
+
+    @extend_schema(responses={204: OpenApiResponse(description="Cleared.")})
+    def delete(self, request: Request, agent: str) -> Response:
+        api_services.operator_fault_clear(actor=request.user, request=request, agent=self.agent_or_404(agent))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class BreakerListApi(OperatorApi):
+    """The circuit breaker of each agent's provider, as every worker sees it."""
+
+    @extend_schema(responses={200: BreakerSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        return Response([api_services.breaker_state(agent=agent) for agent in OPERABLE_AGENTS])
+
+
+class BreakerResetApi(OperatorApi):
+    """Close one agent's circuit breaker now."""
+
+    @extend_schema(request=None, responses={200: BreakerSerializer})
+    def post(self, request: Request, agent: str) -> Response:
+        state = api_services.operator_breaker_reset(actor=request.user, request=request, agent=self.agent_or_404(agent))
+        return Response(state)
