@@ -10,9 +10,14 @@ from drf_spectacular.plumbing import build_basic_type
 from drf_spectacular.types import OpenApiTypes
 from rest_framework import serializers
 
+# Whitespace as Python's str.strip() sees it plus what ECMAScript's \s adds (U+FEFF), spelled out so
+# that every regular-expression engine reads the schema's patterns alike.
+BLANK_CHARS = frozenset(chr(code) for code in range(0x3001) if chr(code).isspace()) | {"\ufeff"}
+BLANK_CLASS = "".join(f"\\u{ord(char):04x}" for char in sorted(BLANK_CHARS))
 # Text with at least one character that is not whitespace, and no NUL (which PostgreSQL cannot store).
-NON_BLANK_TEXT = r"^[^\x00]*[^\x00\s][^\x00]*$"
+NON_BLANK_TEXT = rf"^[^\x00]*[^\x00{BLANK_CLASS}][^\x00]*$"
 ANY_TEXT = r"^[^\x00]*$"
+NON_EMPTY_TEXT = r"^[^\x00]+$"
 ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
@@ -25,6 +30,8 @@ class StrictCharField(serializers.CharField):
                 self.fail("invalid")
             if self.max_length is not None and len(data) > self.max_length:
                 self.fail("max_length", max_length=self.max_length)
+            if not self.allow_blank and self.trim_whitespace and not set(data) - BLANK_CHARS:
+                self.fail("blank")
         return super().run_validation(data)
 
 
@@ -84,7 +91,10 @@ class StrictCharFieldSchema(OpenApiSerializerFieldExtension):
     def map_serializer_field(self, auto_schema, direction: str) -> dict:
         schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
         if direction == "request":
-            schema["pattern"] = ANY_TEXT if self.target.allow_blank else NON_BLANK_TEXT
+            field = self.target
+            schema["pattern"] = (
+                ANY_TEXT if field.allow_blank else NON_BLANK_TEXT if field.trim_whitespace else NON_EMPTY_TEXT
+            )
         return schema
 
 

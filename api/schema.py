@@ -24,7 +24,7 @@ class ApiAutoSchema(AutoSchema):
         permissions = self.view.get_permissions()
         if not all(isinstance(permission, AllowAny) for permission in permissions):
             statuses |= {401, 403}
-        if "{" in self.path or self._get_paginator() is not None:
+        if "{" in self.path or (self.method == "GET" and self._is_list_view() and self._get_paginator()):
             statuses.add(404)  # an unknown id, or a cursor that points nowhere
         if "requestBody" in operation:
             statuses.add(415)
@@ -36,6 +36,8 @@ class ApiAutoSchema(AutoSchema):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
         if operation is None:
             return None
+        if "requestBody" in operation and getattr(self.get_request_serializer(), "min_fields", 0):
+            operation["requestBody"]["required"] = True
         for status in sorted(self.error_statuses(operation)):
             code = str(status)
             if code not in operation["responses"]:

@@ -5,6 +5,7 @@ from typing import Any
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 
 from planning.models import AgentRun, AgentRunStatus, Plan
 
@@ -29,13 +30,15 @@ class StrictInputSerializer(serializers.Serializer):
 
     min_fields = 0
 
+    min_fields_message = "Give at least one field."
+
     def validate(self, attrs: dict) -> dict:
         unknown = sorted(set(self.initial_data) - set(self.fields)) if isinstance(self.initial_data, dict) else []
         if unknown:
             raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
         if len(attrs) < self.min_fields:
-            raise serializers.ValidationError("Describe the party in `text` or give at least one field.")
-        return attrs
+            raise serializers.ValidationError(self.min_fields_message)
+        return super().validate(attrs)
 
 
 class StrictInputSerializerSchema(OpenApiSerializerExtension):
@@ -54,6 +57,7 @@ class PlanCreateInputSerializer(StrictInputSerializer):
     """A party described in words, in fields, or both (at least one of them)."""
 
     min_fields = 1
+    min_fields_message = "Describe the party in `text` or give at least one field."
 
     text = StrictCharField(required=False, max_length=MAX_TEXT_LENGTH, trim_whitespace=True)
     party_type = serializers.ChoiceField(choices=PARTY_TYPES, required=False)
@@ -73,6 +77,26 @@ class PlanCreateInputSerializer(StrictInputSerializer):
         if "date" in attrs:
             attrs["date"] = attrs["date"].isoformat()
         return attrs
+
+
+class TokenObtainInputSerializer(StrictInputSerializer, TokenObtainPairSerializer):
+    """A username and a password (strings; nothing else)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields[self.username_field] = StrictCharField(write_only=True, max_length=150)
+        self.fields["password"] = StrictCharField(write_only=True, trim_whitespace=False, max_length=4096)
+
+
+class TokenRefreshInputSerializer(StrictInputSerializer, TokenRefreshSerializer):
+    """A refresh token (a string; nothing else)."""
+
+    refresh = StrictCharField(max_length=4096)
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField(help_text="Access token (JWT), sent as `Authorization: Bearer <token>`.")
+    refresh = serializers.CharField(help_text="Refresh token: exchange it for a new pair, or revoke it (logout).")
 
 
 def show_internals(serializer: serializers.Serializer) -> bool:
@@ -150,7 +174,7 @@ class ErrorSerializer(serializers.Serializer):
 
 
 class LogoutInputSerializer(StrictInputSerializer):
-    refresh = StrictCharField(help_text="The refresh token to revoke.")
+    refresh = StrictCharField(max_length=4096, help_text="The refresh token to revoke.")
 
 
 class FaultSerializer(StrictInputSerializer):

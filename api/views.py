@@ -1,7 +1,7 @@
 """REST endpoints; each one validates, calls one service or selector, and shapes the answer."""
 
 from django.http import Http404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny
@@ -28,6 +28,9 @@ from .serializers import (
     PlanCreateInputSerializer,
     PlanDetailSerializer,
     PlanSummarySerializer,
+    TokenObtainInputSerializer,
+    TokenPairSerializer,
+    TokenRefreshInputSerializer,
     plan_detail_data,
 )
 from .throttling import ScopedThrottle
@@ -89,6 +92,7 @@ class PlanDetailApi(APIView):
         return Response(plan_detail_data(plan, internals=sees_internals(request)))
 
 
+@extend_schema_view(post=extend_schema(request=TokenObtainInputSerializer, responses={200: TokenPairSerializer}))
 class TokenObtainApi(TokenObtainPairView):
     """Exchange a username and password for an access and a refresh token.
 
@@ -96,6 +100,7 @@ class TokenObtainApi(TokenObtainPairView):
     address (API_THROTTLE_TOKEN); both answer 429 with Retry-After.
     """
 
+    serializer_class = TokenObtainInputSerializer
     throttle_classes = (ScopedThrottle,)
     throttle_scope = "token"
     error_statuses = (401,)
@@ -114,9 +119,11 @@ class TokenObtainApi(TokenObtainPairView):
         return Response(serializer.validated_data)
 
 
+@extend_schema_view(post=extend_schema(request=TokenRefreshInputSerializer, responses={200: TokenPairSerializer}))
 class TokenRefreshApi(TokenRefreshView):
     """Exchange a refresh token for a new pair (the old refresh token is revoked)."""
 
+    serializer_class = TokenRefreshInputSerializer
     throttle_classes = (ScopedThrottle,)
     throttle_scope = "token"
     error_statuses = (401,)
@@ -130,6 +137,9 @@ class LogoutApi(APIView):
     throttle_classes = (ScopedThrottle,)
     throttle_scope = "token"
     error_statuses = (401,)
+
+    def get_authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="api"'
 
     @extend_schema(request=LogoutInputSerializer, responses={204: OpenApiResponse(description="Logged out.")})
     def post(self, request: Request) -> Response:
