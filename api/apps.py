@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class ApiConfig(AppConfig):
@@ -7,4 +8,6 @@ class ApiConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import fields, serializers, signals  # noqa: F401  (schema extensions and signal receivers)
+        from . import fields, serializers, signals  # noqa: F401  (schema extensions, signal receivers)
+
+        post_migrate.connect(signals.roles_ensure, sender=self, dispatch_uid="api.roles_ensure")

@@ -4,6 +4,7 @@ from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 
 from .limits import login_failure_record
+from .roles import roles_sync
 from .models import AuditAction
 from .services import audit_record
 
@@ -19,6 +20,12 @@ def login_failed(sender, credentials: dict, request=None, **kwargs) -> None:
         request=request,
         target="admin" if request is not None and request.path.startswith("/admin/") else "api",
     )
+
+
+def roles_ensure(sender, apps=None, **kwargs) -> None:
+    """After every migrate (and every test flush), the role groups exist with their permissions."""
+    if apps is not None and apps.is_installed("api"):
+        roles_sync(apps)
 
 
 @receiver(user_logged_in, dispatch_uid="api.logged_in")
