@@ -4,8 +4,8 @@ from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 
 from .limits import login_failure_record
-from .roles import roles_sync
 from .models import AuditAction
+from .roles import roles_sync
 from .services import audit_record
 
 

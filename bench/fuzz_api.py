@@ -15,6 +15,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -134,7 +135,8 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     call_command("seed_catalog", verbosity=0)
     username, password = fuzz_user_create()
-    with tempfile.TemporaryDirectory(prefix="fuzz-api-") as workdir, EmbeddedServices(log_dir=Path(workdir)) as services:
+    workdir = tempfile.mkdtemp(prefix="fuzz-api-")
+    with EmbeddedServices(log_dir=Path(workdir)) as services:
         services.start_broker()
         port = free_port()
         services.start_gunicorn(port=port, env=server_env(database_url=database_url, cache_url=cache_url))
@@ -148,6 +150,7 @@ def main() -> None:
         )
         services.stop()
         summary["statuses_served"] = statuses_served(Path(workdir) / "web.log")
+    shutil.rmtree(workdir, ignore_errors=True)
     fuzz_user_delete()
     print(json.dumps(summary))
 

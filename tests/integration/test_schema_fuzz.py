@@ -23,7 +23,7 @@ from partyproject.embedded import EmbeddedServices, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-CI_MAX_EXAMPLES = 35
+CI_MAX_EXAMPLES = 45
 CI_SEED = 20261129
 
 
