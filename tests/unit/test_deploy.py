@@ -45,3 +45,53 @@ def test_the_beat_schedule_names_a_registered_task():
     app.loader.import_default_modules()
     for entry in settings.CELERY_BEAT_SCHEDULE.values():
         assert entry["task"] in app.tasks
+
+
+def test_only_the_tls_proxy_publishes_ports():
+    services = compose()["services"]
+    assert {name for name, spec in services.items() if spec.get("ports")} == {"proxy"}
+    assert services["proxy"]["image"].startswith("caddy")
+    assert "./deploy/Caddyfile:/etc/caddy/Caddyfile:ro" in services["proxy"]["volumes"]
+    environment = services["web"]["environment"]
+    assert environment["TRUSTED_PROXY_COUNT"] == "1" and environment["DJANGO_BEHIND_TLS_PROXY"] == "true"
+
+
+def test_the_proxy_serves_the_app_and_flower_but_not_flowers_metrics():
+    caddyfile = (ROOT / "deploy" / "Caddyfile").read_text()
+    assert "reverse_proxy web:8000" in caddyfile and "reverse_proxy flower:5555" in caddyfile
+    assert re.search(r"@flower_metrics path /flower/metrics", caddyfile)
+    assert "respond @flower_metrics 404" in caddyfile
+    flower = " ".join(compose()["services"]["flower"]["command"])
+    assert "--url_prefix=flower" in flower and "--basic-auth=" in flower
+
+
+def prod_setting(name: str, **env: str) -> str:
+    import os
+    import subprocess
+    import sys
+
+    base = {
+        "DJANGO_SETTINGS_MODULE": "partyproject.settings.prod",
+        "DJANGO_SECRET_KEY": "a-production-secret-key-of-more-than-32-characters",
+        "DJANGO_ALLOWED_HOSTS": "example.org",
+        "DATABASE_URL": "postgres://u@db:5432/p",
+        "REDIS_URL": "redis://redis:6379/0",
+        "DJANGO_READ_DOT_ENV_FILE": "false",
+    }
+    code = f"import django; django.setup(); from django.conf import settings; print(getattr(settings, {name!r}, None))"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, **base, **env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+def test_forwarded_proto_is_trusted_only_behind_the_documented_proxy():
+    assert prod_setting("SECURE_PROXY_SSL_HEADER") == "None"
+    assert prod_setting("SECURE_PROXY_SSL_HEADER", DJANGO_BEHIND_TLS_PROXY="true") == str(
+        ("HTTP_X_FORWARDED_PROTO", "https")
+    )
