@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 
-from planning.models import AgentRun, AgentRunStatus, Plan
+from planning.models import AgentRun, AgentRunStatus, DeadLetter, Plan
 
 from .fields import PartyDateField, StrictCharField, StrictIntegerField
 
@@ -192,3 +192,17 @@ class BreakerSerializer(serializers.Serializer):
 def plan_detail_data(plan: Plan, *, internals: bool) -> dict[str, Any]:
     """A plan as its reader may see it."""
     return PlanDetailSerializer(plan, context={"internals": internals}).data
+
+
+class DeadLetterSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DeadLetter
+        fields = (
+            "id", "task_name", "task_id", "plan", "agent", "args", "kwargs", "reason", "error", "traceback",
+            "attempts", "created_at", "replayed_at", "replayed_by", "replay_outcome",
+        )  # fmt: skip
+
+
+class DeadLetterReplayOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    outcome = serializers.CharField()

@@ -161,3 +161,18 @@ def refresh_token_revoke(*, raw_token: str, request: HttpRequest | None = None) 
         raise InvalidToken(exc.args[0]) from exc
     user = get_user_model().objects.filter(pk=token.get(api_settings.USER_ID_CLAIM)).first()
     audit_record(action=AuditAction.LOGOUT, actor=user, request=request, target="api")
+
+
+def operator_dead_letter_replay(*, actor: AbstractBaseUser, request: HttpRequest, dead_letter_id: int) -> str:
+    """Replay one dead letter (idempotent), audited."""
+    from agents.services import dead_letter_replay
+
+    outcome = dead_letter_replay(dead_letter_id=dead_letter_id, actor=actor)
+    audit_record(
+        action=AuditAction.OPERATOR_ACTION,
+        actor=actor,
+        request=request,
+        target=f"dead letter {dead_letter_id}",
+        details={"outcome": outcome},
+    )
+    return outcome

@@ -16,6 +16,10 @@ urlpatterns = [
     path("ops/faults/<str:agent>/", views.FaultDetailApi.as_view(), name="fault-detail"),
     path("ops/breakers/", views.BreakerListApi.as_view(), name="breaker-list"),
     path("ops/breakers/<str:agent>/reset/", views.BreakerResetApi.as_view(), name="breaker-reset"),
+    path("ops/dead-letters/", views.DeadLetterListApi.as_view(), name="dead-letter-list"),
+    path(
+        "ops/dead-letters/<int:dead_letter_id>/replay/", views.DeadLetterReplayApi.as_view(), name="dead-letter-replay"
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
 ]

@@ -11,10 +11,11 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from agents import services
 from agents.faults import faults_list
-from agents.tasks import AGENTS
-from planning import selectors, services
-from planning.models import Plan
+from agents.registry import agent_names
+from planning import selectors
+from planning.models import DeadLetter, Plan
 
 from . import services as api_services
 from .limits import login_lockout_remaining
@@ -23,6 +24,8 @@ from .pagination import NewestFirstPagination
 from .permissions import IsOperator, IsSupport, sees_internals
 from .serializers import (
     BreakerSerializer,
+    DeadLetterReplayOutputSerializer,
+    DeadLetterSerializer,
     FaultSerializer,
     LogoutInputSerializer,
     PlanCreateInputSerializer,
@@ -34,8 +37,6 @@ from .serializers import (
     plan_detail_data,
 )
 from .throttling import ScopedThrottle
-
-OPERABLE_AGENTS = tuple(AGENTS)
 
 
 class HealthApi(APIView):
@@ -65,14 +66,21 @@ class PlanListCreateApi(generics.ListAPIView):
     def get_queryset(self):
         return selectors.plan_list(user=self.request.user)
 
-    @extend_schema(request=PlanCreateInputSerializer, responses={201: PlanDetailSerializer})
+    @extend_schema(
+        request=PlanCreateInputSerializer,
+        responses={201: PlanDetailSerializer, 202: PlanDetailSerializer},
+        description="201: the plan's agents were handed to the broker. 202: the plan is accepted and waits in "
+        "the dispatch outbox (the broker is briefly unavailable); it runs as soon as the broker is back.",
+    )
     def post(self, request: Request) -> Response:
         serializer = PlanCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)
         plan = services.plan_create(owner=request.user, text=fields.pop("text", ""), fields=fields)
         plan = selectors.plan_get(user=request.user, plan_id=plan.id)
-        return Response(plan_detail_data(plan, internals=sees_internals(request)), status=status.HTTP_201_CREATED)
+        queued = plan.dispatched_at is None and not plan.is_terminal
+        answer = status.HTTP_202_ACCEPTED if queued else status.HTTP_201_CREATED
+        return Response(plan_detail_data(plan, internals=sees_internals(request)), status=answer)
 
 
 class PlanDetailApi(APIView):
@@ -155,7 +163,7 @@ class OperatorApi(APIView):
     permission_classes = (IsOperator,)
 
     def agent_or_404(self, agent: str) -> str:
-        if agent not in OPERABLE_AGENTS:
+        if agent not in agent_names():
             raise Http404
         return agent
 
@@ -191,7 +199,7 @@ class BreakerListApi(OperatorApi):
 
     @extend_schema(responses={200: BreakerSerializer(many=True)})
     def get(self, request: Request) -> Response:
-        return Response([api_services.breaker_state(agent=agent) for agent in OPERABLE_AGENTS])
+        return Response([api_services.breaker_state(agent=agent) for agent in agent_names()])
 
 
 class BreakerResetApi(OperatorApi):
@@ -201,3 +209,27 @@ class BreakerResetApi(OperatorApi):
     def post(self, request: Request, agent: str) -> Response:
         state = api_services.operator_breaker_reset(actor=request.user, request=request, agent=self.agent_or_404(agent))
         return Response(state)
+
+
+class DeadLetterListApi(generics.ListAPIView):
+    """Operators: tasks that ended for good without doing their work, newest first."""
+
+    permission_classes = (IsOperator,)
+    serializer_class = DeadLetterSerializer
+    pagination_class = NewestFirstPagination
+
+    def get_queryset(self):
+        return selectors.dead_letters()
+
+
+class DeadLetterReplayApi(OperatorApi):
+    """Operators: replay one dead letter (once: a second call answers that it was replayed already); audited."""
+
+    @extend_schema(request=None, responses={200: DeadLetterReplayOutputSerializer})
+    def post(self, request: Request, dead_letter_id: int) -> Response:
+        if not DeadLetter.objects.filter(pk=dead_letter_id).exists():
+            raise Http404
+        outcome = api_services.operator_dead_letter_replay(
+            actor=request.user, request=request, dead_letter_id=dead_letter_id
+        )
+        return Response({"id": dead_letter_id, "outcome": outcome})

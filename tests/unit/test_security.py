@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.test import Client
 from rest_framework.test import APIClient
 
+from agents import services
 from api.exceptions import api_exception_handler, bad_request, csrf_failure, permission_denied
 from api.fields import date_range_pattern, date_window
 from api.ip import client_ip
@@ -20,7 +21,6 @@ from api.models import ApiKey, AuditAction, AuditEntry
 from api.parsers import BoundedJSONParser, json_depth
 from api.services import api_key_authenticate, api_key_create, api_key_revoke
 from api.throttling import AnonThrottle, ScopedThrottle
-from planning import services
 from planning.models import AgentRun, AgentRunStatus
 from tests.conftest import client_for, user_create
 
