@@ -62,5 +62,5 @@ def test_the_schema_fuzzer_finds_nothing(live_server_url):
     assert summary["operations"] == 12
     assert summary["cases"] >= 1000
     served = statuses_served(workdir / "web.log")
-    assert served.get("201", 0) > 0 and served.get("400", 0) > 0
+    assert served.get("201", 0) + served.get("202", 0) > 0 and served.get("400", 0) > 0
     assert not [status for status in served if int(status) >= 500], served

@@ -28,6 +28,7 @@ pytestmark = pytest.mark.django_db
 
 PARTY = "Birthday party for 25 kids in Austin, superhero theme, budget $1200"
 PASSWORD = "a-long-test-password"
+ACCEPTED = (201, 202)  # 202 when the plan waits in the dispatch outbox (here: no commit, so no dispatch)
 
 
 def error_of(response) -> dict:
@@ -385,7 +386,7 @@ def test_key_scopes_decide_reads_and_creates(catalog, user):
         "permission_denied"
     )
     created = key_client(writer).post("/api/v1/plans/", {"text": PARTY}, format="json")
-    assert created.status_code == 201
+    assert created.status_code in ACCEPTED
     assert key_client(writer).get("/api/v1/plans/").status_code == 403
     assert key_client(reader).get(f"/api/v1/plans/{created.json()['id']}/").status_code == 200
 
@@ -411,8 +412,8 @@ def test_plan_creation_is_limited_per_key_apart_from_its_user(catalog, user, mon
     monkeypatch.setattr(ScopedThrottle, "THROTTLE_RATES", {"plan_create": "1/min", "token": "100/min"})
     _, raw_key = api_key_create(user=user, name="crm", scopes=["create"])
     keyed = [key_client(raw_key).post("/api/v1/plans/", {"text": PARTY}, format="json") for _ in range(2)]
-    assert [r.status_code for r in keyed] == [201, 429] and keyed[-1].has_header("Retry-After")
-    assert client_for(user).post("/api/v1/plans/", {"text": PARTY}, format="json").status_code == 201
+    assert keyed[0].status_code in ACCEPTED and keyed[1].status_code == 429 and keyed[1].has_header("Retry-After")
+    assert client_for(user).post("/api/v1/plans/", {"text": PARTY}, format="json").status_code in ACCEPTED
 
 
 def test_the_key_command_creates_lists_and_revokes(user, capsys):
