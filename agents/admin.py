@@ -4,9 +4,8 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from api.services import operator_dead_letter_replay
 from planning.models import DeadLetter
-
-from .services import dead_letter_replay
 
 
 @admin.register(DeadLetter)
@@ -23,7 +22,7 @@ class DeadLetterAdmin(admin.ModelAdmin):
     @admin.action(description="Replay the selected dead letters", permissions=("change",))
     def replay(self, request: HttpRequest, queryset: QuerySet[DeadLetter]) -> None:
         for letter in queryset:
-            outcome = dead_letter_replay(dead_letter_id=letter.pk, actor=request.user)
+            outcome = operator_dead_letter_replay(actor=request.user, request=request, dead_letter_id=letter.pk)
             self.message_user(request, f"{letter}: {outcome}", messages.INFO)
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -540,3 +540,26 @@ def test_api_key_admin_forbids_deleting(user):
     client.force_login(admin)
     key, _ = api_key_create(user=user, name="crm", scopes=["read"])
     assert client.get(f"/admin/api/apikey/{key.pk}/delete/").status_code == 403
+
+
+def test_operators_replay_dead_letters_in_the_api_and_the_admin_audited(user):
+    from planning.models import DeadLetter, Plan
+
+    operator = with_role(user_create("ops", is_staff=True), "operator")
+    plan = Plan.objects.create(owner=user, request_text=PARTY)
+    letters = [
+        DeadLetter.objects.create(task_name="agents.venue", reason="exhausted", error="x", agent="venue", plan=plan)
+        for _ in range(2)
+    ]
+    replayed = client_for(operator).post(f"/api/v1/ops/dead-letters/{letters[0].pk}/replay/")
+    assert replayed.status_code == 200 and replayed.json()["outcome"].startswith("nothing to do")
+    _, raw_key = api_key_create(user=operator, name="ops", scopes=["read", "create"])
+    assert key_client(raw_key).get("/api/v1/ops/dead-letters/").status_code == 403
+    admin = Client()
+    admin.force_login(operator)
+    assert admin.get("/admin/planning/deadletter/").status_code == 200
+    admin.post("/admin/planning/deadletter/", {"action": "replay", "_selected_action": [letters[1].pk]}, follow=True)
+    targets = AuditEntry.objects.filter(action=AuditAction.OPERATOR_ACTION, actor=operator).values_list(
+        "target", flat=True
+    )
+    assert sorted(targets) == [f"dead letter {letters[0].pk}", f"dead letter {letters[1].pk}"]
