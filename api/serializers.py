@@ -9,7 +9,7 @@ from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, Toke
 
 from planning.models import AgentRun, AgentRunStatus, DeadLetter, Plan
 
-from .fields import PartyDateField, StrictCharField, StrictIntegerField
+from .fields import PartyDateField, StrictBooleanField, StrictCharField, StrictFloatField, StrictIntegerField
 
 PARTY_TYPES = (
     "birthday", "wedding", "anniversary", "baby_shower", "bridal_shower", "graduation",
@@ -178,9 +178,12 @@ class LogoutInputSerializer(StrictInputSerializer):
 
 
 class FaultSerializer(StrictInputSerializer):
-    error_rate = serializers.FloatField(min_value=0, max_value=1, required=False, default=0.0)
+    error_rate = StrictFloatField(min_value=0, max_value=1, required=False, default=0.0)
     latency_ms = StrictIntegerField(min_value=0, max_value=60_000, required=False, default=0)
     error = serializers.ChoiceField(choices=("transient", "permanent"), required=False, default="transient")
+    ignore_soft_limit = StrictBooleanField(
+        required=False, default=False, help_text="The latency is a stuck call that only the hard time limit ends."
+    )
 
 
 class BreakerSerializer(serializers.Serializer):

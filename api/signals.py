@@ -1,5 +1,6 @@
 """Audit and per-account counting for every login path (the token endpoint and the admin)."""
 
+from django.apps import apps as global_apps
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 
@@ -23,9 +24,8 @@ def login_failed(sender, credentials: dict, request=None, **kwargs) -> None:
 
 
 def roles_ensure(sender, apps=None, **kwargs) -> None:
-    """After every migrate (and every test flush), the role groups exist with their permissions."""
-    if apps is not None and apps.is_installed("api"):
-        roles_sync(apps)
+    """After every migrate and flush (which passes no `apps`), the role groups exist with their permissions."""
+    roles_sync(apps or global_apps)
 
 
 @receiver(user_logged_in, dispatch_uid="api.logged_in")

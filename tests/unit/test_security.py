@@ -348,7 +348,8 @@ def test_operators_set_and_clear_faults_and_reset_breakers_audited(user):
     assert {b["name"] for b in breakers} == {"theme", "venue", "cake", "budget"}
     assert client.post("/api/v1/ops/breakers/cake/reset/").json()["state"] == "closed"
     assert client.put("/api/v1/ops/faults/planner/", {}, format="json").status_code == 404
-    assert client.put("/api/v1/ops/faults/venue/", {"error_rate": 2}, format="json").status_code == 400
+    for bad in ({"error_rate": 2}, {"error_rate": "0.5"}, {"error_rate": True}, {"ignore_soft_limit": "true"}):
+        assert client.put("/api/v1/ops/faults/venue/", bad, format="json").status_code == 400, bad
     actions = AuditEntry.objects.filter(action=AuditAction.OPERATOR_ACTION, actor=user)
     assert sorted(actions.values_list("target", flat=True)) == ["breaker cake", "fault venue", "fault venue"]
     assert all(entry.ip == "127.0.0.1" for entry in actions)
@@ -563,3 +564,10 @@ def test_operators_replay_dead_letters_in_the_api_and_the_admin_audited(user):
         "target", flat=True
     )
     assert sorted(targets) == [f"dead letter {letters[0].pk}", f"dead letter {letters[1].pk}"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_role_groups_survive_a_flush():
+    call_command("flush", interactive=False, verbosity=0)
+    assert set(Group.objects.values_list("name", flat=True)) >= {"support", "operator"}
+    assert Group.objects.get(name="operator").permissions.filter(codename="operate").exists()
