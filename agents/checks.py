@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.checks import Error, register
 
+from .analyzer.classifier import CLASSIFIERS, classifier_available
 from .base import agent_policy
 from .registry import agent_names
 
@@ -79,3 +80,35 @@ def rules_name_registered_agents(app_configs, **kwargs) -> list[Error]:
         )
         for name in sorted(named - registered)
     ]
+
+
+@register()
+def selection_arms_are_known(app_configs, **kwargs) -> list[Error]:
+    """Every arm of the selection A/B test must name a strategy, with a weight that is not negative."""
+    from .strategies import STRATEGIES
+
+    arms = settings.SELECTION_ARMS
+    unknown = sorted(set(arms) - set(STRATEGIES))
+    if not unknown and all(weight >= 0 for weight in arms.values()) and any(arms.values()):
+        return []
+    return [
+        Error(
+            f"SELECTION_ARMS ({arms}) must map known strategies to weights >= 0, at least one above 0"
+            + (f"; unknown: {', '.join(unknown)}." if unknown else "."),
+            hint=f"Known strategies: {', '.join(sorted(STRATEGIES))}.",
+            id="agents.E005",
+        )
+    ]
+
+
+@register()
+def analyzer_classifier_is_installed(app_configs, **kwargs) -> list[Error]:
+    """A configured classifier must be known and its optional extra installed, or plans would fail."""
+    name = settings.ANALYZER_CLASSIFIER
+    if name not in CLASSIFIERS:
+        problem, hint = f"ANALYZER_CLASSIFIER={name!r} is unknown.", f"Use one of {', '.join(map(repr, CLASSIFIERS))}."
+    elif name and not classifier_available():
+        problem, hint = f"ANALYZER_CLASSIFIER={name!r} needs the optional extra.", "pip install -r requirements-ml.txt"
+    else:
+        return []
+    return [Error(problem, hint=hint, id="agents.E006")]

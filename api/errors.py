@@ -13,3 +13,11 @@ class ServiceUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "The service is briefly unavailable; try again shortly."
     default_code = "service_unavailable"
+
+
+class Conflict(exceptions.APIException):
+    """The request is well formed but the resource's state does not allow it (e.g. feedback on a running plan)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The resource's current state does not allow this request."
+    default_code = "conflict"

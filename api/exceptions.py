@@ -20,6 +20,8 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from agents.analyzer import BriefOutOfRange
+
 from .errors import RequestTooLarge, ServiceUnavailable
 
 logger = logging.getLogger(__name__)
@@ -67,6 +69,8 @@ def _as_api_exception(exc: Exception) -> Exception:
     if isinstance(exc, DjangoValidationError):
         fields = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         return exceptions.ValidationError(fields)
+    if isinstance(exc, BriefOutOfRange):
+        return exceptions.ValidationError({exc.field: [exc.message]})
     if isinstance(exc, OUTAGES):
         logger.exception("A backing service is unavailable")
         return ServiceUnavailable()

@@ -2,21 +2,31 @@
 
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 
-from planning.models import AgentRun, AgentRunStatus, DeadLetter, Plan
+from agents.analyzer import AnalyzerRules, load_rules
+from planning.models import AgentRun, AgentRunStatus, DeadLetter, Feedback, FeedbackPick, FeedbackVerdict, Plan
 
 from .fields import PartyDateField, StrictBooleanField, StrictCharField, StrictFloatField, StrictIntegerField
 
-PARTY_TYPES = (
-    "birthday", "wedding", "anniversary", "baby_shower", "bridal_shower", "graduation",
-    "corporate", "holiday", "retirement", "engagement", "reunion", "general",
-)  # fmt: skip
-DIETARY_NEEDS = ("vegan", "vegetarian", "gluten_free", "nut_free", "dairy_free")
-MAX_TEXT_LENGTH = 2000
+
+def _vocabulary() -> AnalyzerRules:
+    """The analyzer's rules: the one source of the party types, diets, age groups, settings and limits."""
+    return load_rules(settings.ANALYZER_RULES_PATH)
+
+
+_RULES = _vocabulary()
+PARTY_TYPES = (*_RULES.party_type_names, _RULES.fallback_party_type)
+DIETARY_NEEDS = _RULES.dietary_options
+AGE_GROUPS = _RULES.ages.values
+SETTINGS = _RULES.setting_values
+GUEST_COUNT_RANGE = _RULES.guest_count_range
+BUDGET_RANGE = _RULES.budget_range
+MAX_TEXT_LENGTH = _RULES.max_text_length
 FRIENDLY_AGENT_ERRORS = {
     AgentRunStatus.FAILED: "This part of the plan could not be prepared.",
     AgentRunStatus.TIMED_OUT: "This part of the plan took too long to prepare.",
@@ -29,8 +39,9 @@ class StrictInputSerializer(serializers.Serializer):
     """An input body that refuses unknown fields and, with `min_fields`, an empty object."""
 
     min_fields = 0
-
     min_fields_message = "Give at least one field."
+    # JSON-schema alternatives the body must match one of (cross-field rules, stated in the schema too).
+    any_of: tuple[dict, ...] = ()
 
     def validate(self, attrs: dict) -> dict:
         unknown = sorted(set(self.initial_data) - set(self.fields)) if isinstance(self.initial_data, dict) else []
@@ -50,6 +61,8 @@ class StrictInputSerializerSchema(OpenApiSerializerExtension):
         schema["additionalProperties"] = False
         if self.target.min_fields:
             schema["minProperties"] = self.target.min_fields
+        if self.target.any_of:
+            schema["anyOf"] = list(self.target.any_of)
         return schema
 
 
@@ -61,16 +74,16 @@ class PlanCreateInputSerializer(StrictInputSerializer):
 
     text = StrictCharField(required=False, max_length=MAX_TEXT_LENGTH, trim_whitespace=True)
     party_type = serializers.ChoiceField(choices=PARTY_TYPES, required=False)
-    guest_count = StrictIntegerField(required=False, min_value=1, max_value=1000)
+    guest_count = StrictIntegerField(required=False, min_value=GUEST_COUNT_RANGE[0], max_value=GUEST_COUNT_RANGE[1])
     date = PartyDateField(required=False)
     city = StrictCharField(required=False, max_length=100)
-    budget = StrictIntegerField(required=False, min_value=50, max_value=1_000_000)
+    budget = StrictIntegerField(required=False, min_value=BUDGET_RANGE[0], max_value=BUDGET_RANGE[1])
     dietary_needs = serializers.ListField(
         child=serializers.ChoiceField(choices=DIETARY_NEEDS), required=False, max_length=len(DIETARY_NEEDS)
     )
     theme_preferences = serializers.ListField(child=StrictCharField(max_length=50), required=False, max_length=10)
-    age_group = serializers.ChoiceField(choices=("kids", "teens", "adults", "all"), required=False)
-    setting = serializers.ChoiceField(choices=("indoor", "outdoor", "any"), required=False)
+    age_group = serializers.ChoiceField(choices=AGE_GROUPS, required=False)
+    setting = serializers.ChoiceField(choices=SETTINGS, required=False)
 
     def validate(self, attrs: dict) -> dict:
         attrs = super().validate(attrs)
@@ -130,7 +143,7 @@ class AgentRunSerializer(serializers.ModelSerializer):
 class PlanSummarySerializer(serializers.ModelSerializer):
     class Meta:
         model = Plan
-        fields = ("id", "status", "request_text", "created_at", "updated_at", "finished_at")
+        fields = ("id", "status", "request_text", "selection_arm", "created_at", "updated_at", "finished_at")
 
 
 class PlanDetailSerializer(serializers.ModelSerializer):
@@ -141,7 +154,7 @@ class PlanDetailSerializer(serializers.ModelSerializer):
         model = Plan
         fields = (
             "id", "status", "version", "request_text", "request_fields", "brief", "agent_runs", "result",
-            "error", "event_seq", "created_at", "updated_at", "dispatched_at", "finished_at",
+            "error", "selection_arm", "event_seq", "created_at", "updated_at", "dispatched_at", "finished_at",
         )  # fmt: skip
 
     @extend_schema_field(serializers.CharField())
@@ -209,3 +222,32 @@ class DeadLetterSerializer(serializers.ModelSerializer):
 class DeadLetterReplayOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     outcome = serializers.CharField()
+
+
+class FeedbackInputSerializer(StrictInputSerializer):
+    """The owner's word on a plan: accept or reject one pick, rate the plan 1-5, or both."""
+
+    # A verdict with the pick it is about (and perhaps a rating), or a rating alone.
+    any_of = (
+        {"required": ["pick", "verdict"]},
+        {"required": ["rating"], "not": {"anyOf": [{"required": ["pick"]}, {"required": ["verdict"]}]}},
+    )
+
+    pick = serializers.ChoiceField(choices=FeedbackPick.choices, required=False)
+    verdict = serializers.ChoiceField(choices=FeedbackVerdict.choices, required=False)
+    rating = StrictIntegerField(required=False, min_value=1, max_value=5)
+    comment = StrictCharField(required=False, allow_blank=True, max_length=1000)
+
+    def validate(self, attrs: dict) -> dict:
+        attrs = super().validate(attrs)
+        if "verdict" not in attrs and "rating" not in attrs:
+            raise serializers.ValidationError("Give a verdict on a pick, a rating, or both.")
+        if ("pick" in attrs) != ("verdict" in attrs):
+            raise serializers.ValidationError("A verdict needs the pick it is about, and a pick needs a verdict.")
+        return attrs
+
+
+class FeedbackSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Feedback
+        fields = ("id", "plan", "arm", "pick", "verdict", "rating", "comment", "created_at")

@@ -16,8 +16,10 @@ from agents.faults import faults_list
 from agents.registry import agent_names
 from planning import selectors
 from planning.models import DeadLetter, Plan
+from planning.services import FeedbackRefused, feedback_create
 
 from . import services as api_services
+from .errors import Conflict
 from .limits import login_lockout_remaining
 from .models import AuditAction
 from .pagination import NewestFirstPagination
@@ -27,6 +29,8 @@ from .serializers import (
     DeadLetterReplayOutputSerializer,
     DeadLetterSerializer,
     FaultSerializer,
+    FeedbackInputSerializer,
+    FeedbackSerializer,
     LogoutInputSerializer,
     PlanCreateInputSerializer,
     PlanDetailSerializer,
@@ -98,6 +102,25 @@ class PlanDetailApi(APIView):
         except Plan.DoesNotExist:
             raise Http404 from None
         return Response(plan_detail_data(plan, internals=sees_internals(request)))
+
+
+class PlanFeedbackApi(APIView):
+    """The owner accepts or rejects a pick of a finished plan, and/or rates it 1-5 (409 before it is finished)."""
+
+    error_statuses = (409,)
+
+    @extend_schema(request=FeedbackInputSerializer, responses={201: FeedbackSerializer})
+    def post(self, request: Request, plan_id) -> Response:
+        serializer = FeedbackInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            plan = selectors.plan_get(user=request.user, plan_id=plan_id)
+            feedback = feedback_create(plan=plan, author=request.user, **serializer.validated_data)
+        except Plan.DoesNotExist:
+            raise Http404 from None
+        except FeedbackRefused as exc:
+            raise Conflict(str(exc)) from None
+        return Response(FeedbackSerializer(feedback).data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema_view(post=extend_schema(request=TokenObtainInputSerializer, responses={200: TokenPairSerializer}))
