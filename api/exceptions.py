@@ -79,13 +79,15 @@ def _as_api_exception(exc: Exception) -> Exception:
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, reshaped; an unreachable database or Redis answers 503 with Retry-After, not 500."""
+    # A brief beyond the analyzer's limits explains itself in its own words.
+    message = exc.message if isinstance(exc, BriefOutOfRange) else "The request is not valid."
     exc = _as_api_exception(exc)
     response = exception_handler(exc, context)
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
         fields = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        response.data = error_body("invalid", "The request is not valid.", fields)
+        response.data = error_body("invalid", message, fields)
     else:
         response.data = error_body(_code(exc), _message(exc.detail))
     if isinstance(exc, ServiceUnavailable):

@@ -227,6 +227,8 @@ class DeadLetterReplayOutputSerializer(serializers.Serializer):
 class FeedbackInputSerializer(StrictInputSerializer):
     """The owner's word on a plan: accept or reject one pick, rate the plan 1-5, or both."""
 
+    min_fields = 1
+    min_fields_message = "Give a verdict on a pick, a rating, or both."
     # A verdict with the pick it is about (and perhaps a rating), or a rating alone.
     any_of = (
         {"required": ["pick", "verdict"]},
