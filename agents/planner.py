@@ -59,10 +59,12 @@ class FinalPlanner:
         }
         draft = self._draft(brief, outcomes)
         optional = flags.optional_agents()
-        for agent, error in failures.items():
-            draft.warnings.append(f"The {agent} agent did not finish ({error}); this part of the plan is missing.")
+        for agent in failures:
+            # Warnings are read by the plan's owner; raw errors stay in `failures`, shown to support staff only.
+            draft.warnings.append(f"The {agent} part of the plan could not be prepared and is missing.")
             if agent in optional:
                 draft.warnings.append(flags.optional_note(agent))
+        for agent in failures:
             if agent not in draft.missing:
                 draft.missing.append(agent)
         recommendations = [advice for recommender in self.recommenders for advice in recommender(draft)]

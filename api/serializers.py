@@ -1,13 +1,17 @@
 """Request and response shapes of the API."""
 
-import datetime
+from typing import Any
 
 from django.conf import settings
-from django.utils import timezone
+from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 
 from agents.analyzer import AnalyzerRules, load_rules
-from planning.models import AgentRun, DeadLetter, Feedback, FeedbackPick, FeedbackVerdict, Plan
+from planning.models import AgentRun, AgentRunStatus, DeadLetter, Feedback, FeedbackPick, FeedbackVerdict, Plan
+
+from .fields import PartyDateField, StrictBooleanField, StrictCharField, StrictFloatField, StrictIntegerField
 
 
 def _vocabulary() -> AnalyzerRules:
@@ -23,43 +27,98 @@ SETTINGS = _RULES.setting_values
 GUEST_COUNT_RANGE = _RULES.guest_count_range
 BUDGET_RANGE = _RULES.budget_range
 MAX_TEXT_LENGTH = _RULES.max_text_length
+FRIENDLY_AGENT_ERRORS = {
+    AgentRunStatus.FAILED: "This part of the plan could not be prepared.",
+    AgentRunStatus.TIMED_OUT: "This part of the plan took too long to prepare.",
+    AgentRunStatus.RETRYING: "A temporary problem; this part of the plan is being tried again.",
+}
+FRIENDLY_PLAN_ERROR = "The plan could not be completed."
 
 
-class PlanCreateInputSerializer(serializers.Serializer):
-    """A party described in words, in fields, or both."""
+class StrictInputSerializer(serializers.Serializer):
+    """An input body that refuses unknown fields and, with `min_fields`, an empty object."""
 
-    text = serializers.CharField(required=False, allow_blank=True, max_length=MAX_TEXT_LENGTH, trim_whitespace=True)
+    min_fields = 0
+    min_fields_message = "Give at least one field."
+    # JSON-schema alternatives the body must match one of (cross-field rules, stated in the schema too).
+    any_of: tuple[dict, ...] = ()
+
+    def validate(self, attrs: dict) -> dict:
+        unknown = sorted(set(self.initial_data) - set(self.fields)) if isinstance(self.initial_data, dict) else []
+        if unknown:
+            raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        if len(attrs) < self.min_fields:
+            raise serializers.ValidationError(self.min_fields_message)
+        return super().validate(attrs)
+
+
+class StrictInputSerializerSchema(OpenApiSerializerExtension):
+    target_class = StrictInputSerializer
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction: str) -> dict:
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        schema["additionalProperties"] = False
+        if self.target.min_fields:
+            schema["minProperties"] = self.target.min_fields
+        if self.target.any_of:
+            schema["anyOf"] = list(self.target.any_of)
+        return schema
+
+
+class PlanCreateInputSerializer(StrictInputSerializer):
+    """A party described in words, in fields, or both (at least one of them)."""
+
+    min_fields = 1
+    min_fields_message = "Describe the party in `text` or give at least one field."
+
+    text = StrictCharField(required=False, max_length=MAX_TEXT_LENGTH, trim_whitespace=True)
     party_type = serializers.ChoiceField(choices=PARTY_TYPES, required=False)
-    guest_count = serializers.IntegerField(
-        required=False, min_value=GUEST_COUNT_RANGE[0], max_value=GUEST_COUNT_RANGE[1]
-    )
-    date = serializers.DateField(required=False)
-    city = serializers.CharField(required=False, max_length=100)
-    budget = serializers.IntegerField(required=False, min_value=BUDGET_RANGE[0], max_value=BUDGET_RANGE[1])
+    guest_count = StrictIntegerField(required=False, min_value=GUEST_COUNT_RANGE[0], max_value=GUEST_COUNT_RANGE[1])
+    date = PartyDateField(required=False)
+    city = StrictCharField(required=False, max_length=100)
+    budget = StrictIntegerField(required=False, min_value=BUDGET_RANGE[0], max_value=BUDGET_RANGE[1])
     dietary_needs = serializers.ListField(
         child=serializers.ChoiceField(choices=DIETARY_NEEDS), required=False, max_length=len(DIETARY_NEEDS)
     )
-    theme_preferences = serializers.ListField(child=serializers.CharField(max_length=50), required=False, max_length=10)
+    theme_preferences = serializers.ListField(child=StrictCharField(max_length=50), required=False, max_length=10)
     age_group = serializers.ChoiceField(choices=AGE_GROUPS, required=False)
     setting = serializers.ChoiceField(choices=SETTINGS, required=False)
 
-    def validate_date(self, value: datetime.date) -> datetime.date:
-        today = timezone.localdate()
-        if value < today:
-            raise serializers.ValidationError("The date is in the past.")
-        if value > today + datetime.timedelta(days=3 * 365):
-            raise serializers.ValidationError("The date is more than three years away.")
-        return value
-
     def validate(self, attrs: dict) -> dict:
-        if not attrs.get("text") and len(attrs) == ("text" in attrs):
-            raise serializers.ValidationError("Describe the party in `text` or give at least one field.")
+        attrs = super().validate(attrs)
         if "date" in attrs:
             attrs["date"] = attrs["date"].isoformat()
         return attrs
 
 
+class TokenObtainInputSerializer(StrictInputSerializer, TokenObtainPairSerializer):
+    """A username and a password (strings; nothing else)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields[self.username_field] = StrictCharField(write_only=True, max_length=150)
+        self.fields["password"] = StrictCharField(write_only=True, trim_whitespace=False, max_length=4096)
+
+
+class TokenRefreshInputSerializer(StrictInputSerializer, TokenRefreshSerializer):
+    """A refresh token (a string; nothing else)."""
+
+    refresh = StrictCharField(max_length=4096)
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField(help_text="Access token (JWT), sent as `Authorization: Bearer <token>`.")
+    refresh = serializers.CharField(help_text="Refresh token: exchange it for a new pair, or revoke it (logout).")
+
+
+def show_internals(serializer: serializers.Serializer) -> bool:
+    return bool(serializer.context.get("internals"))
+
+
 class AgentRunSerializer(serializers.ModelSerializer):
+    error = serializers.SerializerMethodField(help_text="Friendly for the plan's owner; raw for support staff.")
+
     class Meta:
         model = AgentRun
         fields = (
@@ -74,6 +133,12 @@ class AgentRunSerializer(serializers.ModelSerializer):
             "error",
         )
 
+    @extend_schema_field(serializers.CharField())
+    def get_error(self, run: AgentRun) -> str:
+        if not run.error or show_internals(self):
+            return run.error
+        return FRIENDLY_AGENT_ERRORS.get(run.status, FRIENDLY_AGENT_ERRORS[AgentRunStatus.FAILED])
+
 
 class PlanSummarySerializer(serializers.ModelSerializer):
     class Meta:
@@ -83,6 +148,7 @@ class PlanSummarySerializer(serializers.ModelSerializer):
 
 class PlanDetailSerializer(serializers.ModelSerializer):
     agent_runs = AgentRunSerializer(many=True, read_only=True)
+    error = serializers.SerializerMethodField(help_text="Friendly for the plan's owner; raw for support staff.")
 
     class Meta:
         model = Plan
@@ -90,6 +156,58 @@ class PlanDetailSerializer(serializers.ModelSerializer):
             "id", "status", "version", "request_text", "request_fields", "brief", "agent_runs", "result",
             "error", "selection_arm", "event_seq", "created_at", "updated_at", "dispatched_at", "finished_at",
         )  # fmt: skip
+
+    @extend_schema_field(serializers.CharField())
+    def get_error(self, plan: Plan) -> str:
+        if not plan.error or show_internals(self):
+            return plan.error
+        return FRIENDLY_PLAN_ERROR
+
+    def to_representation(self, plan: Plan) -> dict[str, Any]:
+        data = super().to_representation(plan)
+        result = data.get("result")
+        if isinstance(result, dict) and result.get("failures") and not show_internals(self):
+            friendly = FRIENDLY_AGENT_ERRORS[AgentRunStatus.FAILED]
+            data["result"] = {**result, "failures": dict.fromkeys(result["failures"], friendly)}
+        return data
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text='Machine-readable, e.g. "invalid", "not_found", "throttled".')
+    message = serializers.CharField()
+    fields = serializers.DictField(
+        required=False, child=serializers.JSONField(), help_text="Per-field messages (validation errors only)."
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The one error shape of every 4xx/5xx answer."""
+
+    error = ErrorDetailSerializer()
+
+
+class LogoutInputSerializer(StrictInputSerializer):
+    refresh = StrictCharField(max_length=4096, help_text="The refresh token to revoke.")
+
+
+class FaultSerializer(StrictInputSerializer):
+    error_rate = StrictFloatField(min_value=0, max_value=1, required=False, default=0.0)
+    latency_ms = StrictIntegerField(min_value=0, max_value=60_000, required=False, default=0)
+    error = serializers.ChoiceField(choices=("transient", "permanent"), required=False, default="transient")
+    ignore_soft_limit = StrictBooleanField(
+        required=False, default=False, help_text="The latency is a stuck call that only the hard time limit ends."
+    )
+
+
+class BreakerSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    state = serializers.CharField()
+    fail_counter = serializers.IntegerField()
+
+
+def plan_detail_data(plan: Plan, *, internals: bool) -> dict[str, Any]:
+    """A plan as its reader may see it."""
+    return PlanDetailSerializer(plan, context={"internals": internals}).data
 
 
 class DeadLetterSerializer(serializers.ModelSerializer):
@@ -106,15 +224,24 @@ class DeadLetterReplayOutputSerializer(serializers.Serializer):
     outcome = serializers.CharField()
 
 
-class FeedbackInputSerializer(serializers.Serializer):
+class FeedbackInputSerializer(StrictInputSerializer):
     """The owner's word on a plan: accept or reject one pick, rate the plan 1-5, or both."""
+
+    min_fields = 1
+    min_fields_message = "Give a verdict on a pick, a rating, or both."
+    # A verdict with the pick it is about (and perhaps a rating), or a rating alone.
+    any_of = (
+        {"required": ["pick", "verdict"]},
+        {"required": ["rating"], "not": {"anyOf": [{"required": ["pick"]}, {"required": ["verdict"]}]}},
+    )
 
     pick = serializers.ChoiceField(choices=FeedbackPick.choices, required=False)
     verdict = serializers.ChoiceField(choices=FeedbackVerdict.choices, required=False)
-    rating = serializers.IntegerField(required=False, min_value=1, max_value=5)
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+    rating = StrictIntegerField(required=False, min_value=1, max_value=5)
+    comment = StrictCharField(required=False, allow_blank=True, max_length=1000)
 
     def validate(self, attrs: dict) -> dict:
+        attrs = super().validate(attrs)
         if "verdict" not in attrs and "rating" not in attrs:
             raise serializers.ValidationError("Give a verdict on a pick, a rating, or both.")
         if ("pick" in attrs) != ("verdict" in attrs):

@@ -1,5 +1,5 @@
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import views
 
@@ -10,13 +10,18 @@ urlpatterns = [
     path("ready/", views.ReadinessApi.as_view(), name="ready"),
     path("auth/token/", views.TokenObtainApi.as_view(), name="token-obtain"),
     path("auth/token/refresh/", views.TokenRefreshApi.as_view(), name="token-refresh"),
+    path("auth/logout/", views.LogoutApi.as_view(), name="logout"),
     path("plans/", views.PlanListCreateApi.as_view(), name="plan-list"),
     path("plans/<uuid:plan_id>/", views.PlanDetailApi.as_view(), name="plan-detail"),
     path("plans/<uuid:plan_id>/feedback/", views.PlanFeedbackApi.as_view(), name="plan-feedback"),
+    path("ops/faults/", views.FaultListApi.as_view(), name="fault-list"),
+    path("ops/faults/<str:agent>/", views.FaultDetailApi.as_view(), name="fault-detail"),
+    path("ops/breakers/", views.BreakerListApi.as_view(), name="breaker-list"),
+    path("ops/breakers/<str:agent>/reset/", views.BreakerResetApi.as_view(), name="breaker-reset"),
     path("ops/dead-letters/", views.DeadLetterListApi.as_view(), name="dead-letter-list"),
     path(
         "ops/dead-letters/<int:dead_letter_id>/replay/", views.DeadLetterReplayApi.as_view(), name="dead-letter-replay"
     ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
 ]

@@ -1,33 +1,48 @@
 """REST endpoints; each one validates, calls one service or selector, and shapes the answer."""
 
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
-from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.exceptions import Throttled
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from agents import services
-from partyproject.health import readiness_report
+from agents.faults import faults_list
+from agents.health import readiness_report
+from agents.registry import agent_names
 from planning import selectors
 from planning.models import DeadLetter, Plan
 from planning.services import FeedbackRefused, feedback_create
 
+from . import services as api_services
+from .errors import Conflict
+from .limits import login_lockout_remaining
+from .models import AuditAction
 from .pagination import NewestFirstPagination
+from .permissions import IsOperator, IsSupport, sees_internals
 from .serializers import (
+    BreakerSerializer,
     DeadLetterReplayOutputSerializer,
     DeadLetterSerializer,
+    FaultSerializer,
     FeedbackInputSerializer,
     FeedbackSerializer,
+    LogoutInputSerializer,
     PlanCreateInputSerializer,
     PlanDetailSerializer,
     PlanSummarySerializer,
+    TokenObtainInputSerializer,
+    TokenPairSerializer,
+    TokenRefreshInputSerializer,
+    plan_detail_data,
 )
 from .shedding import plan_intake_check
+from .throttling import ScopedThrottle
 
 
 class HealthApi(APIView):
@@ -65,7 +80,7 @@ class PlanListCreateApi(generics.ListAPIView):
     def get_throttles(self):
         if self.request.method == "POST":
             self.throttle_scope = "plan_create"
-            return [*super().get_throttles(), ScopedRateThrottle()]
+            return [*super().get_throttles(), ScopedThrottle()]
         return super().get_throttles()
 
     def get_queryset(self):
@@ -86,23 +101,30 @@ class PlanListCreateApi(generics.ListAPIView):
         plan = selectors.plan_get(user=request.user, plan_id=plan.id)
         queued = plan.dispatched_at is None and not plan.is_terminal
         answer = status.HTTP_202_ACCEPTED if queued else status.HTTP_201_CREATED
-        return Response(PlanDetailSerializer(plan).data, status=answer)
+        return Response(plan_detail_data(plan, internals=sees_internals(request)), status=answer)
 
 
 class PlanDetailApi(APIView):
-    """One of the caller's plans: status, brief, each agent run, and the final plan once ready."""
+    """A plan: status, brief, each agent run, and the final plan once ready.
+
+    Owners read their own plans (raw agent errors replaced by friendly ones); support staff read any plan
+    with its internals.
+    """
 
     @extend_schema(responses={200: PlanDetailSerializer})
     def get(self, request: Request, plan_id) -> Response:
+        any_owner = IsSupport().has_permission(request, self)
         try:
-            plan = selectors.plan_get(user=request.user, plan_id=plan_id)
+            plan = selectors.plan_get(user=request.user, plan_id=plan_id, any_owner=any_owner)
         except Plan.DoesNotExist:
             raise Http404 from None
-        return Response(PlanDetailSerializer(plan).data)
+        return Response(plan_detail_data(plan, internals=sees_internals(request)))
 
 
 class PlanFeedbackApi(APIView):
-    """The owner accepts or rejects a pick of a finished plan, and/or rates it 1-5."""
+    """The owner accepts or rejects a pick of a finished plan, and/or rates it 1-5 (409 before it is finished)."""
+
+    error_statuses = (409,)
 
     @extend_schema(request=FeedbackInputSerializer, responses={201: FeedbackSerializer})
     def post(self, request: Request, plan_id) -> Response:
@@ -114,28 +136,125 @@ class PlanFeedbackApi(APIView):
         except Plan.DoesNotExist:
             raise Http404 from None
         except FeedbackRefused as exc:
-            raise ValidationError({"non_field_errors": [str(exc)]}) from None
+            raise Conflict(str(exc)) from None
         return Response(FeedbackSerializer(feedback).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(post=extend_schema(request=TokenObtainInputSerializer, responses={200: TokenPairSerializer}))
 class TokenObtainApi(TokenObtainPairView):
-    """Exchange a username and password for an access and a refresh token."""
+    """Exchange a username and password for an access and a refresh token.
 
-    throttle_classes = (ScopedRateThrottle,)
+    Failed attempts are counted per account from any address (LOGIN_FAILURES_PER_ACCOUNT) as well as per
+    address (API_THROTTLE_TOKEN); both answer 429 with Retry-After.
+    """
+
+    serializer_class = TokenObtainInputSerializer
+    throttle_classes = (ScopedThrottle,)
     throttle_scope = "token"
+    error_statuses = (401,)
+
+    def post(self, request: Request, *args, **kwargs) -> Response:
+        username = request.data.get("username") if isinstance(request.data, dict) else None
+        wait = login_lockout_remaining(request=request, username=username)
+        if wait:
+            raise Throttled(wait=wait, detail=f"Too many failed logins for this account; try again in {wait} seconds.")
+        serializer = self.get_serializer(data=request.data)
+        try:
+            serializer.is_valid(raise_exception=True)
+        except TokenError as exc:
+            raise InvalidToken(exc.args[0]) from exc
+        api_services.audit_record(action=AuditAction.LOGIN, actor=serializer.user, request=request, target="api")
+        return Response(serializer.validated_data)
 
 
+@extend_schema_view(post=extend_schema(request=TokenRefreshInputSerializer, responses={200: TokenPairSerializer}))
 class TokenRefreshApi(TokenRefreshView):
     """Exchange a refresh token for a new pair (the old refresh token is revoked)."""
 
-    throttle_classes = (ScopedRateThrottle,)
+    serializer_class = TokenRefreshInputSerializer
+    throttle_classes = (ScopedThrottle,)
     throttle_scope = "token"
+    error_statuses = (401,)
+
+
+class LogoutApi(APIView):
+    """Revoke a refresh token (log out); its access token expires on its own within minutes."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    throttle_classes = (ScopedThrottle,)
+    throttle_scope = "token"
+    error_statuses = (401,)
+
+    def get_authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="api"'
+
+    @extend_schema(request=LogoutInputSerializer, responses={204: OpenApiResponse(description="Logged out.")})
+    def post(self, request: Request) -> Response:
+        serializer = LogoutInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        api_services.refresh_token_revoke(raw_token=serializer.validated_data["refresh"], request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class OperatorApi(APIView):
+    """Base of the operator endpoints: the operator role, one of the domain agents."""
+
+    permission_classes = (IsOperator,)
+
+    def agent_or_404(self, agent: str) -> str:
+        if agent not in agent_names():
+            raise Http404
+        return agent
+
+
+class FaultListApi(OperatorApi):
+    """Faults injected at each agent's provider, run-time ones over static ones."""
+
+    @extend_schema(responses={200: {"type": "object", "additionalProperties": {"type": "object"}}})
+    def get(self, request: Request) -> Response:
+        return Response(faults_list())
+
+
+class FaultDetailApi(OperatorApi):
+    """Inject (PUT) or clear (DELETE) a fault at one agent's provider, on every worker at once."""
+
+    @extend_schema(request=FaultSerializer, responses={200: FaultSerializer})
+    def put(self, request: Request, agent: str) -> Response:
+        serializer = FaultSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        fault = api_services.operator_fault_set(
+            actor=request.user, request=request, agent=self.agent_or_404(agent), **serializer.validated_data
+        )
+        return Response(fault)
+
+    @extend_schema(responses={204: OpenApiResponse(description="Cleared.")})
+    def delete(self, request: Request, agent: str) -> Response:
+        api_services.operator_fault_clear(actor=request.user, request=request, agent=self.agent_or_404(agent))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class BreakerListApi(OperatorApi):
+    """The circuit breaker of each agent's provider, as every worker sees it."""
+
+    @extend_schema(responses={200: BreakerSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        return Response([api_services.breaker_state(agent=agent) for agent in agent_names()])
+
+
+class BreakerResetApi(OperatorApi):
+    """Close one agent's circuit breaker now."""
+
+    @extend_schema(request=None, responses={200: BreakerSerializer})
+    def post(self, request: Request, agent: str) -> Response:
+        state = api_services.operator_breaker_reset(actor=request.user, request=request, agent=self.agent_or_404(agent))
+        return Response(state)
 
 
 class DeadLetterListApi(generics.ListAPIView):
-    """Staff: tasks that ended for good without doing their work, newest first."""
+    """Operators: tasks that ended for good without doing their work, newest first."""
 
-    permission_classes = (IsAdminUser,)
+    permission_classes = (IsOperator,)
     serializer_class = DeadLetterSerializer
     pagination_class = NewestFirstPagination
 
@@ -143,14 +262,14 @@ class DeadLetterListApi(generics.ListAPIView):
         return selectors.dead_letters()
 
 
-class DeadLetterReplayApi(APIView):
-    """Staff: replay one dead letter (once: a second call answers that it was replayed already)."""
-
-    permission_classes = (IsAdminUser,)
+class DeadLetterReplayApi(OperatorApi):
+    """Operators: replay one dead letter (once: a second call answers that it was replayed already); audited."""
 
     @extend_schema(request=None, responses={200: DeadLetterReplayOutputSerializer})
     def post(self, request: Request, dead_letter_id: int) -> Response:
         if not DeadLetter.objects.filter(pk=dead_letter_id).exists():
             raise Http404
-        outcome = services.dead_letter_replay(dead_letter_id=dead_letter_id, actor=request.user)
+        outcome = api_services.operator_dead_letter_replay(
+            actor=request.user, request=request, dead_letter_id=dead_letter_id
+        )
         return Response({"id": dead_letter_id, "outcome": outcome})

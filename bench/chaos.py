@@ -34,9 +34,7 @@ from django.utils import timezone  # noqa: E402
 
 from agents import cli, services  # noqa: E402
 from agents.faults import fault_clear, fault_set  # noqa: E402
-from planning.models import Plan  # noqa: E402
-from planning.services import catalog_seed  # noqa: E402
-from tests.chaos.harness import (  # noqa: E402
+from bench.cluster import (  # noqa: E402
     PRODUCTION_TIMEOUTS,
     SHORT_TIMEOUTS,
     Cluster,
@@ -44,6 +42,8 @@ from tests.chaos.harness import (  # noqa: E402
     verdict,
     wait_terminal,
 )
+from planning.models import Plan  # noqa: E402
+from planning.services import catalog_seed  # noqa: E402
 
 REQUEST = "30th birthday, 40 guests, Austin, jazz theme, $3,000, one vegan"
 AGENTS = ("theme", "venue", "cake", "budget")

@@ -15,6 +15,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -144,6 +145,25 @@ class EmbeddedServices:
         """Start Django's development server on 127.0.0.1:`port`."""
         command = [sys.executable, str(BASE_DIR / "manage.py"), "runserver", f"127.0.0.1:{port}", "--noreload"]
         return self._spawn(command, "web")
+
+    def start_gunicorn(self, *, port: int, env: Mapping[str, str] | None = None, workers: int = 2) -> subprocess.Popen:
+        """Start the production server (gunicorn) on 127.0.0.1:`port`; returns once /api/v1/health/ answers."""
+        command = [
+            sys.executable, "-m", "gunicorn", "partyproject.wsgi:application", "--bind", f"127.0.0.1:{port}",
+            "--workers", str(workers), "--access-logfile", "-",
+        ]  # fmt: skip
+        process = self._spawn(command, "web", env=env)
+        url = f"http://127.0.0.1:{port}/api/v1/health/"
+
+        def healthy() -> bool:
+            try:
+                with urllib.request.urlopen(url, timeout=1) as response:
+                    return process.poll() is None and response.status == 200
+            except OSError:
+                return False
+
+        wait_until(healthy, timeout=30, what=f"gunicorn on port {port}", interval=0.2)
+        return process
 
     def _spawn(self, command: list[str], name: str, env: Mapping[str, str] | None = None) -> subprocess.Popen:
         self.log_dir.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ per Celery task; `plan_id` is bound where a plan is served) and the current trac
 from typing import Any
 
 import structlog
+import structlog.tracebacks
 from django.dispatch import receiver
 from django_structlog.celery.signals import bind_extra_task_metadata
 from opentelemetry import trace
@@ -49,10 +50,15 @@ def logging_config(*, level: str, renderer: str) -> dict[str, Any]:
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
+    # Tracebacks without local variables: rendering every frame's locals is slow and large (a request's
+    # frames hold the settings and the whole request) and would write secrets into the logs.
     final = (
-        [structlog.processors.dict_tracebacks, structlog.processors.JSONRenderer()]
+        [
+            structlog.processors.ExceptionRenderer(structlog.tracebacks.ExceptionDictTransformer(show_locals=False)),
+            structlog.processors.JSONRenderer(),
+        ]
         if renderer == "json"
-        else [structlog.dev.ConsoleRenderer(colors=False)]
+        else [structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback)]
     )
     return {
         "version": 1,

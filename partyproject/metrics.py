@@ -20,7 +20,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -41,7 +41,6 @@ from prometheus_client import (
     multiprocess,
     start_http_server,
 )
-from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 logger = logging.getLogger(__name__)
@@ -143,56 +142,6 @@ def reconciler_record(counts: Mapping[str, int]) -> None:
             RECONCILER_PLANS.labels(action).inc(count)
 
 
-def agent_names() -> list[str]:
-    """The registered domain agents (each has a catalog breaker)."""
-    from agents.registry import agent_names as registered
-
-    return registered()
-
-
-def pipeline_agents() -> list[str]:
-    """The agents and the planner: every task of a plan's pipeline."""
-    return [*agent_names(), "planner"]
-
-
-def agent_of(task_name: str | None) -> str | None:
-    """The agent a Celery task name belongs to (`agents.venue` → `venue`), or None."""
-    prefix, _, agent = (task_name or "").partition(".")
-    return agent if prefix == "agents" and agent in pipeline_agents() else None
-
-
-def task_outcome(*, state: str | None, retval: Any) -> str:
-    """How an agent task attempt ended, from what Celery's task_postrun reports."""
-    if state == "RETRY":
-        return "retried"
-    if state != "SUCCESS":
-        return "error"
-    if isinstance(retval, Mapping):
-        return str(retval.get("status") or "missing")
-    return str(retval) if isinstance(retval, str) else "unknown"
-
-
-_attempts_started: dict[str, float] = {}
-
-
-@signals.task_prerun.connect
-def _attempt_started(task_id: str | None = None, task=None, **_: Any) -> None:
-    if task_id and agent_of(getattr(task, "name", None)):
-        _attempts_started[task_id] = time.perf_counter()
-
-
-@signals.task_postrun.connect
-def _attempt_ended(task_id: str | None = None, task=None, retval: Any = None, state: str | None = None, **_: Any):
-    agent = agent_of(getattr(task, "name", None))
-    started = _attempts_started.pop(task_id or "", None)
-    if agent is None:
-        return
-    outcome = task_outcome(state=state, retval=retval)
-    AGENT_TASKS.labels(agent, outcome).inc()
-    if started is not None:
-        AGENT_TASK_DURATION.labels(agent, outcome).observe(time.perf_counter() - started)
-
-
 @signals.before_task_publish.connect
 def _stamp_sent_at(headers: dict[str, Any] | None = None, **_: Any) -> None:
     """Every message carries when it was sent, so the age of a queue's oldest message can be read."""
@@ -227,92 +176,20 @@ def queue_oldest_age(queue: str) -> float:
     return max(0.0, time.time() - float(sent_at)) if sent_at else 0.0
 
 
-def dead_letters_unreplayed() -> dict[str, int]:
-    """Dead letters not replayed yet, per task (`agents.venue` counts as `venue`)."""
-    from django.db.models import Count
-
-    from planning.models import DeadLetter
-
-    rows = DeadLetter.objects.filter(replayed_at__isnull=True).values("task_name").annotate(count=Count("id"))
-    return {row["task_name"].removeprefix("agents."): row["count"] for row in rows}
+_operations_collectors: list[Collector] = []
 
 
-def breaker_states() -> dict[str, str]:
-    """Each agent's catalog breaker: closed, open or half-open (shared state, read from Redis)."""
-    from agents.breaker import breaker_for
-
-    return {f"catalog.{agent}": breaker_for(f"catalog.{agent}").current_state for agent in agent_names()}
-
-
-class OperationsCollector(Collector):
-    """System-wide gauges, read when Prometheus scrapes; a part that cannot be read is reported as down."""
-
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        parts = GaugeMetricFamily(
-            "partyplanner_scrape_part_up", "Whether a system-wide gauge could be read.", labels=["part"]
-        )
-        for part, read in (
-            ("queues", self._queues),
-            ("breakers", self._breakers),
-            ("dead_letters", self._dead_letters),
-            ("plans", self._plans),
-        ):
-            try:
-                yield from read()
-                parts.add_metric([part], 1)
-            except Exception:
-                logger.exception("Could not read the %s metrics", part)
-                parts.add_metric([part], 0)
-        yield parts
-        yield GaugeMetricFamily(
-            "partyplanner_load_shed_backlog_limit",
-            "Backlog above which new plans are refused with 503 (0: never).",
-            value=settings.PLAN_SHED_BACKLOG,
-        )
-
-    def _queues(self) -> Iterable[GaugeMetricFamily]:
-        from planning.selectors import broker_backlog
-
-        depth = GaugeMetricFamily("partyplanner_queue_depth", "Messages waiting in a queue.", labels=["queue"])
-        age = GaugeMetricFamily(
-            "partyplanner_queue_oldest_message_age_seconds",
-            "Age of a queue's oldest waiting message.",
-            labels=["queue"],
-        )
-        for queue in queue_names():
-            depth.add_metric([queue], broker_backlog(queue))
-            age.add_metric([queue], queue_oldest_age(queue))
-        return depth, age
-
-    def _breakers(self) -> Iterable[GaugeMetricFamily]:
-        family = GaugeMetricFamily(
-            "partyplanner_breaker_state", "1 for a breaker's current state.", labels=["provider", "state"]
-        )
-        for provider, current in breaker_states().items():
-            for state in BREAKER_STATES:
-                family.add_metric([provider, state], 1 if current == state else 0)
-        return (family,)
-
-    def _dead_letters(self) -> Iterable[GaugeMetricFamily]:
-        family = GaugeMetricFamily(
-            "partyplanner_dead_letters", "Dead letters not replayed yet, per agent.", labels=["agent"]
-        )
-        counts = dead_letters_unreplayed()
-        for agent in sorted({*pipeline_agents(), *counts}):
-            family.add_metric([agent], counts.get(agent, 0))
-        return (family,)
-
-    def _plans(self) -> Iterable[GaugeMetricFamily]:
-        from planning.models import Plan, PlanStatus
-
-        running = Plan.objects.filter(status=PlanStatus.RUNNING).count()
-        return (GaugeMetricFamily("partyplanner_plans_running", "Plans whose agents are at work.", value=running),)
+def operations_collector_add(collector: Collector) -> None:
+    """Add a collector of system-wide gauges to the web's endpoint (the apps that own the data add theirs)."""
+    _operations_collectors.append(collector)
+    _operations_registry.cache_clear()
 
 
 @cache
 def _operations_registry() -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(OperationsCollector())
+    for collector in _operations_collectors:
+        registry.register(collector)
     return registry
 
 

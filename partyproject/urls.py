@@ -4,10 +4,13 @@ from django.urls import include, path
 from partyproject.metrics import metrics_view
 
 urlpatterns = [
+    path("admin/", include("api.admin_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
     path("metrics", metrics_view, name="metrics"),
 ]
 
+handler400 = "api.exceptions.bad_request"
+handler403 = "api.exceptions.permission_denied"
 handler404 = "api.exceptions.not_found"
 handler500 = "api.exceptions.server_error"

@@ -28,10 +28,14 @@ def plan_list(*, user) -> QuerySet[Plan]:
     return Plan.objects.filter(owner=user)
 
 
-def plan_get(*, user, plan_id: UUID) -> Plan:
-    """One of the user's plans with its agent runs; raises Plan.DoesNotExist for anyone else's."""
+def plan_get(*, user, plan_id: UUID, any_owner: bool = False) -> Plan:
+    """One plan with its agent runs: the user's own, or anyone's with `any_owner` (support staff).
+
+    Raises Plan.DoesNotExist for a plan the user may not see.
+    """
     runs = Prefetch("agent_runs", queryset=AgentRun.objects.order_by("id"))
-    return plan_list(user=user).prefetch_related(runs).get(pk=plan_id)
+    plans = Plan.objects.all() if any_owner else plan_list(user=user)
+    return plans.prefetch_related(runs).get(pk=plan_id)
 
 
 def plan_events(*, plan_id: UUID, after: int = 0) -> QuerySet[PlanEvent]:

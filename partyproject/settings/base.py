@@ -34,7 +34,14 @@ USE_I18N = False
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = env("DJANGO_STATIC_ROOT", default=str(VAR_DIR / "static"))
+Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_MAX_BODY_BYTES", default=64 * 1024)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# The Swagger UI comes from the installed package (drf-spectacular-sidecar) and is served by WhiteNoise.
+WHITENOISE_USE_FINDERS = env.bool("DJANGO_STATIC_USE_FINDERS", default=True)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -43,10 +50,15 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
+    "csp",
+    "django_ratelimit",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
+    "rest_framework_api_key",
     "drf_spectacular",
     "django_structlog",
+    "drf_spectacular_sidecar",
     "planning",
     "agents",
     "api",
@@ -55,6 +67,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "partyproject.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "api.middleware.ApiEdgeMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -251,19 +267,71 @@ CELERY_BEAT_SCHEDULE = {
 # The worker touches this file while its consumer loop is alive (liveness probe: see docs/reliability.md).
 WORKER_LIVENESS_FILE = env("WORKER_LIVENESS_FILE", default="")
 
+# --- Security: proxies, headers, CORS, login limits (docs/security.md) ------------------------------
+# How many reverse proxies in front of the app append to X-Forwarded-For. 0: the client address is
+# REMOTE_ADDR and X-Forwarded-For is ignored; 1 behind the compose file's Caddy.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Trust X-Forwarded-Proto only behind a TLS-terminating proxy that always sets it (never when clients
+# can reach the app directly).
+if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_FAILURE_VIEW = "api.exceptions.csrf_failure"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_PREFLIGHT_MAX_AGE = env.int("CORS_PREFLIGHT_MAX_AGE", default=600)
+# Same-origin pages with their own static scripts and styles, connecting back to their own origin
+# (fetch, WebSocket, server-sent events); nothing inline, nothing from elsewhere.
+_CSP_SELF = ["'self'"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": _CSP_SELF,
+        "script-src": _CSP_SELF,
+        "style-src": _CSP_SELF,
+        "img-src": [*_CSP_SELF, "data:"],
+        "font-src": _CSP_SELF,
+        "connect-src": [*_CSP_SELF, *env.list("CSP_CONNECT_SRC", default=[])],
+        "object-src": ["'none'"],
+        "base-uri": _CSP_SELF,
+        "form-action": _CSP_SELF,
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Failed logins per account from any address, for the token endpoint and the admin (django-ratelimit
+# rate: count/period, e.g. 10/15m), and admin login attempts per client address.
+LOGIN_FAILURES_PER_ACCOUNT = env("LOGIN_FAILURES_PER_ACCOUNT", default="10/15m")
+ADMIN_LOGIN_RATE = env("ADMIN_LOGIN_RATE", default="10/m")
+RATELIMIT_IP_META_KEY = "api.ip.client_ip"
+RATELIMIT_USE_CACHE = "default"
+# JSON bodies nested deeper than this are refused with 400 before they are parsed.
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
+# Retry-After (seconds) on a 503 when the database or Redis cannot be reached.
+API_RETRY_AFTER_OUTAGE = env.int("API_RETRY_AFTER_OUTAGE", default=5)
+# An API key's last use is written at most this often (seconds).
+API_KEY_LAST_USED_PRECISION = env.int("API_KEY_LAST_USED_PRECISION", default=60)
+# The OpenAPI schema and Swagger UI: public, or for authenticated users only (token, API key, or an
+# admin session in the browser).
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=True)
+
 # --- REST API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "api.authentication.ApiKeyAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.IsAuthenticatedWithinScope"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.BoundedJSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.NewestFirstPagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "api.throttling.AnonThrottle",
+        "api.throttling.UserOrKeyThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_THROTTLE_ANON", default="60/min"),
@@ -287,6 +355,17 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Describe a party in plain words; cooperating agents plan it.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": [
+        "rest_framework.permissions.AllowAny" if API_DOCS_PUBLIC else "rest_framework.permissions.IsAuthenticated"
+    ],
+    "SERVE_AUTHENTICATION": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "api.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "PlanStatusEnum": "planning.models.PlanStatus",

@@ -13,8 +13,8 @@ from django.db import connection
 
 from agents import services as orchestration
 from agents.faults import fault_clear, fault_set
+from bench.cluster import SHORT_TIMEOUTS, Cluster, celery_use, verdict, wait_terminal
 from planning.models import AgentRun, DeadLetter, PlanEvent
-from tests.chaos.harness import SHORT_TIMEOUTS, Cluster, celery_use, verdict, wait_terminal
 from tests.conftest import client_for
 
 pytestmark = [pytest.mark.chaos, pytest.mark.integration, pytest.mark.django_db(transaction=True)]

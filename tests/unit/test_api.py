@@ -84,7 +84,15 @@ def test_structured_fields_override_the_text(catalog, api):
     "payload, field",
     [
         ({}, "non_field_errors"),
-        ({"text": ""}, "non_field_errors"),
+        ({"text": ""}, "text"),
+        ({"text": "   ", "city": "Austin"}, "text"),
+        ({"unknown": 1}, "unknown"),
+        ({"guest_count": 25.0}, "guest_count"),
+        ({"guest_count": "25"}, "guest_count"),
+        ({"guest_count": True}, "guest_count"),
+        ({"text": 123}, "text"),
+        ({"date": "20270508"}, "date"),
+        ({"text": " " + "x" * 2000}, "text"),
         ({"text": "x" * 2001}, "text"),
         ({"guest_count": 0}, "guest_count"),
         ({"guest_count": 5000}, "guest_count"),
@@ -256,7 +264,7 @@ def test_a_redis_outage_answers_503_not_500(api, settings):
 def test_the_json_500_handler_keeps_the_error_shape(rf):
     from api.exceptions import server_error
 
-    response = server_error(rf.get("/"))
+    response = server_error(rf.get("/api/v1/plans/"))
     assert response.status_code == 500 and json.loads(response.content)["error"]["code"] == "server_error"
 
 

@@ -15,6 +15,7 @@ from django.core.management import get_commands
 from django.urls import resolve
 from prometheus_client.metrics import MetricWrapperBase
 
+from agents import telemetry
 from partyproject import metrics
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,7 +83,7 @@ def test_compose_web_is_asgi_workers_restart_and_are_checked_beat_is_single_and_
     assert any(arg.startswith("--basic-auth=") for arg in services["flower"]["command"])
     for name, spec in services.items():
         for port in spec.get("ports", []):
-            assert name == "web" or port.startswith("127.0.0.1:"), f"{name} publishes {port} beyond loopback"
+            assert name == "proxy" or port.startswith("127.0.0.1:"), f"{name} publishes {port} beyond loopback"
     for name, spec in services.items():
         for dependency in spec.get("depends_on", {}):
             assert dependency in services, f"{name} depends on unknown {dependency}"
@@ -226,7 +227,8 @@ def exported_metric_names() -> set[str]:
         if isinstance(metric, MetricWrapperBase):
             suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_count", "_sum")}[metric._type]
             names |= {metric._name + suffix for suffix in suffixes}
-    names |= set(re.findall(r'GaugeMetricFamily\(\s*"(\w+)"', Path(metrics.__file__).read_text()))
+    for module in (metrics, telemetry):
+        names |= set(re.findall(r'GaugeMetricFamily\(\s*"(\w+)"', Path(module.__file__).read_text()))
     return names
 
 
@@ -259,6 +261,57 @@ def test_prometheus_scrapes_the_jobs_the_alerts_name():
     jobs = {job["job_name"] for job in config["scrape_configs"]}
     named = set(re.findall(r'job="([\w-]+)"', (ROOT / "deploy/prometheus/rules/partyplanner.yml").read_text()))
     assert named <= jobs
+
+
+def test_only_the_tls_proxy_publishes_ports():
+    services = compose()["services"]
+    public = {name for name, spec in services.items() for port in spec.get("ports", []) if not port.startswith("127.")}
+    assert public == {"proxy"}, "only the TLS proxy is reachable from outside the host"
+    assert services["proxy"]["image"].startswith("caddy")
+    assert "./deploy/Caddyfile:/etc/caddy/Caddyfile:ro" in services["proxy"]["volumes"]
+    environment = services["web"]["environment"]
+    assert environment["TRUSTED_PROXY_COUNT"] == "1" and environment["DJANGO_BEHIND_TLS_PROXY"] == "true"
+
+
+def test_the_proxy_serves_the_app_and_flower_but_not_flowers_metrics():
+    caddyfile = (ROOT / "deploy" / "Caddyfile").read_text()
+    assert "reverse_proxy web:8000" in caddyfile and "reverse_proxy flower:5555" in caddyfile
+    assert re.search(r"@metrics path /metrics /metrics/\* /flower/metrics", caddyfile)
+    assert "respond @metrics 404" in caddyfile
+    flower = " ".join(compose()["services"]["flower"]["command"])
+    assert "--url_prefix=flower" in flower and "--basic-auth=" in flower
+
+
+def prod_setting(name: str, **env: str) -> str:
+    import os
+    import subprocess
+    import sys
+
+    base = {
+        "DJANGO_SETTINGS_MODULE": "partyproject.settings.prod",
+        "DJANGO_SECRET_KEY": "a-production-secret-key-of-more-than-32-characters",
+        "DJANGO_ALLOWED_HOSTS": "example.org",
+        "DATABASE_URL": "postgres://u@db:5432/p",
+        "REDIS_URL": "redis://redis:6379/0",
+        "DJANGO_READ_DOT_ENV_FILE": "false",
+    }
+    code = f"import django; django.setup(); from django.conf import settings; print(getattr(settings, {name!r}, None))"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, **base, **env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+def test_forwarded_proto_is_trusted_only_behind_the_documented_proxy():
+    assert prod_setting("SECURE_PROXY_SSL_HEADER") == "None"
+    assert prod_setting("SECURE_PROXY_SSL_HEADER", DJANGO_BEHIND_TLS_PROXY="true") == str(
+        ("HTTP_X_FORWARDED_PROTO", "https")
+    )
 
 
 def test_long_running_services_are_restarted_and_the_worker_has_a_liveness_probe():

@@ -49,7 +49,8 @@ def test_someone_elses_plan_is_not_found(other_user, user):
         ({"verdict": "accept"}, "non_field_errors"),
         ({}, "non_field_errors"),
         ({"pick": "dj", "verdict": "accept"}, "pick"),
-        ({"pick": "cake", "verdict": "reject"}, "non_field_errors"),  # the plan has no cake
+        ({"rating": "4"}, "rating"),
+        ({"rating": 4, "mood": "great"}, "mood"),
     ],
 )
 def test_bad_feedback_gets_a_clear_400(api, user, body, field):
@@ -61,7 +62,12 @@ def test_bad_feedback_gets_a_clear_400(api, user, body, field):
 def test_a_running_plan_takes_no_feedback(api, user):
     plan = finished_plan(user, status=PlanStatus.RUNNING)
     response = api.post(feedback_url(plan), {"rating": 4}, format="json")
-    assert response.status_code == 400 and "nothing to give feedback on" in response.content.decode()
+    assert response.status_code == 409 and "nothing to give feedback on" in response.json()["error"]["message"]
+
+
+def test_a_verdict_on_a_pick_the_plan_lacks_is_a_conflict(api, user):
+    response = api.post(feedback_url(finished_plan(user)), {"pick": "cake", "verdict": "reject"}, format="json")
+    assert response.status_code == 409 and response.json()["error"]["code"] == "conflict"
 
 
 def test_plans_carry_their_arm_in_the_api(api, user, settings):

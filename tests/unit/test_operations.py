@@ -12,7 +12,7 @@ from django.utils import timezone
 from prometheus_client import REGISTRY
 from rest_framework.test import APIClient
 
-from agents import flags, services, tasks  # noqa: F401 - registers the agent tasks
+from agents import flags, services, tasks, telemetry  # noqa: F401 - registers the agent tasks
 from agents.faults import fault_clear, fault_set
 from agents.planner import AgentOutcome, FinalPlanner
 from api import shedding
@@ -168,14 +168,14 @@ def test_the_oldest_waiting_message_has_an_age(private_queue):
     ],
 )
 def test_a_task_attempt_is_named_by_how_it_ended(state, retval, outcome):
-    assert metrics.task_outcome(state=state, retval=retval) == outcome
+    assert telemetry.task_outcome(state=state, retval=retval) == outcome
 
 
 def test_only_agent_tasks_are_measured():
-    assert metrics.agent_of("agents.venue") == "venue"
-    assert metrics.agent_of("agents.planner") == "planner"
-    assert metrics.agent_of("agents.reconcile") is None
-    assert metrics.agent_of(None) is None
+    assert telemetry.agent_of("agents.venue") == "venue"
+    assert telemetry.agent_of("agents.planner") == "planner"
+    assert telemetry.agent_of("agents.reconcile") is None
+    assert telemetry.agent_of(None) is None
 
 
 def test_an_ended_plan_and_the_reconciler_are_counted(run_plan):
@@ -210,8 +210,8 @@ def test_a_part_that_cannot_be_read_is_reported_down(monkeypatch):
     def broken():
         raise RuntimeError("redis is gone")
 
-    monkeypatch.setattr(metrics, "breaker_states", broken)
-    families = {family.name: family for family in metrics.OperationsCollector().collect()}
+    monkeypatch.setattr(telemetry, "breaker_states", broken)
+    families = {family.name: family for family in telemetry.OperationsCollector().collect()}
     parts = {sample.labels["part"]: sample.value for sample in families["partyplanner_scrape_part_up"].samples}
     assert parts["breakers"] == 0 and parts["queues"] == 1
     assert "partyplanner_breaker_state" not in families
@@ -243,7 +243,7 @@ def test_log_format_is_json_or_console_and_nothing_else():
 @pytest.fixture
 def pings(monkeypatch):
     """Worker answers to control.ping, set by the test (unit level: no worker runs here)."""
-    from partyproject.health import workers_check_forget
+    from agents.health import workers_check_forget
 
     answers = {"replies": [{"celery@host": {"ok": "pong"}}], "calls": 0}
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 from celery.exceptions import SoftTimeLimitExceeded
+from django.contrib.auth.models import Group
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client, override_settings
 from django.utils import timezone
@@ -272,13 +273,16 @@ def test_two_agents_cannot_share_a_name():
     assert registry.agent_names() == ["budget", "cake", "theme", "venue"]
 
 
-def test_dead_letters_are_listed_and_replayed_by_staff_only(catalog, user, eager_celery, capture_plan):
+def test_dead_letters_are_listed_and_replayed_by_operators_only(catalog, user, eager_celery, capture_plan):
     fault_set("venue", error_rate=1.0)
     plan = capture_plan()
     fault_clear()
     letter = DeadLetter.objects.get(plan=plan)
     assert client_for(user).get("/api/v1/ops/dead-letters/").status_code == 403
-    staff = client_for(user_create("operator", is_staff=True))
+    assert client_for(user_create("staff-only", is_staff=True)).get("/api/v1/ops/dead-letters/").status_code == 403
+    operator = user_create("operator")
+    operator.groups.add(Group.objects.get(name="operator"))
+    staff = client_for(operator)
     listed = staff.get("/api/v1/ops/dead-letters/").json()["results"]
     assert [item["id"] for item in listed] == [letter.pk] and listed[0]["reason"] == "exhausted"
     assert client_for(user).post(f"/api/v1/ops/dead-letters/{letter.pk}/replay/").status_code == 403

@@ -2,7 +2,8 @@
 a private Redis on a free port (broker, results, breakers), a TCP proxy in front of PostgreSQL (so the
 database can be cut cleanly or left half-open), a supervised prefork worker and a beat process.
 
-Used by the chaos tests (a few plans per fault) and by `bench/chaos.py` (hundreds, faults at random times).
+Used by the chaos tests (tests/chaos/, a few plans per fault) and by `bench/chaos.py` (hundreds, faults at random
+times).
 """
 
 import contextlib

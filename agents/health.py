@@ -12,7 +12,8 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 
-from partyproject.metrics import agent_names, breaker_states
+from .registry import agent_names
+from .telemetry import breaker_states
 
 _workers_seen: dict[str, float] = {}
 
