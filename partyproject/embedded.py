@@ -67,11 +67,22 @@ def wait_until(check, *, timeout: float, what: str, interval: float = 0.1) -> No
 
 def redis_use(url: str) -> None:
     """Point this process's Celery app, cache and breakers at `url`, and its children through the env."""
+    from channels.layers import channel_layers
+
     from agents.breaker import breakers_reset
     from partyproject.celery import app
 
     os.environ["REDIS_URL"] = url
     settings.REDIS_URL = url
+    settings.EVENT_BUS_REDIS_URL = url
+    settings.CHANNEL_LAYER_URL = url
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {**settings.CHANNEL_LAYER_OPTIONS, "hosts": [url]},
+        }
+    }
+    channel_layers.backends.clear()
     settings.CACHES["default"]["LOCATION"] = url
     app.conf.broker_url = url
     app.conf.result_backend = url
@@ -125,10 +136,18 @@ class EmbeddedServices:
         )
         return process
 
-    def start_server(self, *, port: int) -> subprocess.Popen:
-        """Start Django's development server on 127.0.0.1:`port`."""
-        command = [sys.executable, str(BASE_DIR / "manage.py"), "runserver", f"127.0.0.1:{port}", "--noreload"]
-        return self._spawn(command, "web")
+    def start_server(self, *, port: int, env: Mapping[str, str] | None = None) -> subprocess.Popen:
+        """Start the ASGI server (uvicorn: HTTP, WebSocket with permessage-deflate and pings) on 127.0.0.1:`port`."""
+        command = [
+            sys.executable, "-m", "uvicorn", "partyproject.asgi:application", "--host", "127.0.0.1",
+            "--port", str(port), "--ws", "websockets-sansio", "--ws-ping-interval", "20", "--ws-ping-timeout", "20",
+            "--no-access-log", "--lifespan", "off",
+        ]  # fmt: skip
+        return self._spawn(command, "web", env=env)
+
+    def start_relay(self, env: Mapping[str, str] | None = None) -> subprocess.Popen:
+        """Start the relay that publishes committed events to the event bus."""
+        return self._spawn([sys.executable, str(BASE_DIR / "manage.py"), "relay_events"], "relay", env=env)
 
     def _spawn(self, command: list[str], name: str, env: Mapping[str, str] | None = None) -> subprocess.Popen:
         self.log_dir.mkdir(parents=True, exist_ok=True)

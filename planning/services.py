@@ -6,6 +6,7 @@ import json
 import logging
 from collections.abc import Mapping
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -18,6 +19,7 @@ from django.utils import timezone
 from agents.analyzer import Brief, InputAnalyzer, load_rules
 from agents.pipeline import pipeline_dispatch
 from agents.planner import AgentOutcome, FinalPlanner
+from events.notify import plan_wake
 
 from . import selectors
 from .models import AgentRun, AgentRunStatus, Bakery, Cake, City, Plan, PlanEvent, PlanStatus, Theme, Venue
@@ -48,6 +50,7 @@ def event_append(*, plan_id: UUID, type: str, agent: str = "", payload: Mapping[
     # thereby records the plan's last progress, which the reconciler reads.
     Plan.objects.filter(pk=plan_id).update(event_seq=F("event_seq") + 1, updated_at=timezone.now())
     seq = Plan.objects.filter(pk=plan_id).values_list("event_seq", flat=True).get()
+    transaction.on_commit(partial(plan_wake, plan_id=plan_id), robust=True)
     return PlanEvent.objects.create(plan_id=plan_id, seq=seq, type=type, agent=agent, payload=dict(payload or {}))
 
 
