@@ -78,3 +78,20 @@ class PlanDetailSerializer(serializers.ModelSerializer):
             "id", "status", "version", "request_text", "request_fields", "brief", "agent_runs", "result",
             "error", "event_seq", "created_at", "updated_at", "dispatched_at", "finished_at",
         )  # fmt: skip
+
+
+class PlanEventSerializer(serializers.Serializer):
+    """One event in the versioned wire format (docs/events.md)."""
+
+    v = serializers.IntegerField()
+    plan_id = serializers.UUIDField()
+    seq = serializers.IntegerField()
+    type = serializers.CharField()
+    agent = serializers.CharField(allow_blank=True)
+    payload = serializers.JSONField()
+    at = serializers.DateTimeField()
+
+
+class PlanEventPageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True)
+    results = PlanEventSerializer(many=True)

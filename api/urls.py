@@ -11,6 +11,7 @@ urlpatterns = [
     path("auth/token/refresh/", views.TokenRefreshApi.as_view(), name="token-refresh"),
     path("plans/", views.PlanListCreateApi.as_view(), name="plan-list"),
     path("plans/<uuid:plan_id>/", views.PlanDetailApi.as_view(), name="plan-detail"),
+    path("plans/<uuid:plan_id>/events/", views.PlanEventListApi.as_view(), name="plan-events"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]

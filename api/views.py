@@ -2,7 +2,7 @@
 
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, status
+from rest_framework import generics, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -10,11 +10,17 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from events import selectors as event_selectors
 from planning import selectors, services
 from planning.models import Plan
 
 from .pagination import NewestFirstPagination
-from .serializers import PlanCreateInputSerializer, PlanDetailSerializer, PlanSummarySerializer
+from .serializers import (
+    PlanCreateInputSerializer,
+    PlanDetailSerializer,
+    PlanEventPageSerializer,
+    PlanSummarySerializer,
+)
 
 
 class HealthApi(APIView):
@@ -64,6 +70,33 @@ class PlanDetailApi(APIView):
         except Plan.DoesNotExist:
             raise Http404 from None
         return Response(PlanDetailSerializer(plan).data)
+
+
+class PlanEventListApi(APIView):
+    """A plan's event log in order, a page at a time: `?after=SEQ` (default 0) and `?limit=N` (≤ 500).
+
+    `next` is the URL of the following page, or null at the end of what has been committed so far.
+    """
+
+    class InputSerializer(serializers.Serializer):
+        after = serializers.IntegerField(required=False, min_value=0, default=0)
+        limit = serializers.IntegerField(required=False, min_value=1, max_value=500, default=100)
+
+    @extend_schema(parameters=[InputSerializer], responses={200: PlanEventPageSerializer})
+    def get(self, request: Request, plan_id) -> Response:
+        params = self.InputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        try:
+            event_selectors.plan_for_viewer(user=request.user, plan_id=plan_id)
+        except Plan.DoesNotExist:
+            raise Http404 from None
+        after, limit = params.validated_data["after"], params.validated_data["limit"]
+        events = event_selectors.plan_event_envelopes(plan_id=plan_id, after=after, limit=limit + 1)
+        following = None
+        if len(events) > limit:
+            events = events[:limit]
+            following = request.build_absolute_uri(f"?after={events[-1]['seq']}&limit={limit}")
+        return Response({"next": following, "results": events})
 
 
 class TokenObtainApi(TokenObtainPairView):

@@ -84,7 +84,7 @@ def eager_celery():
     celery_app.conf.task_always_eager = False
 
 
-def test_process_env(**extra: str) -> dict[str, str]:
+def child_process_env(**extra: str) -> dict[str, str]:
     """The environment of a child process (worker, ASGI server, relay) on the test database and test Redis."""
     return {
         "DJANGO_SETTINGS_MODULE": "partyproject.settings.test",
@@ -101,7 +101,7 @@ def worker(django_db_setup, django_db_blocker, tmp_path_factory):
     celery_app.control.purge()
     log_dir = Path(tmp_path_factory.mktemp("worker-logs"))
     services = EmbeddedServices(concurrency=2, log_dir=log_dir)
-    services.start_worker(env=test_process_env())
+    services.start_worker(env=child_process_env())
     yield services
     services.stop()
 
@@ -115,7 +115,7 @@ def asgi_server(django_db_setup, tmp_path_factory):
     log_dir = Path(tmp_path_factory.mktemp("asgi-logs"))
     services = EmbeddedServices(log_dir=log_dir)
     port = free_port()
-    env = test_process_env(EVENTS_HEARTBEAT_SECONDS="1", EVENTS_POLL_SECONDS="1", EVENTS_SEND_TIMEOUT_SECONDS="2")
+    env = child_process_env(EVENTS_HEARTBEAT_SECONDS="1", EVENTS_POLL_SECONDS="1", EVENTS_SEND_TIMEOUT_SECONDS="2")
     services.start_server(port=port, env=env)
     wait_until(lambda: port_in_use(port), timeout=30, what="the ASGI server")
     yield f"127.0.0.1:{port}"
