@@ -34,7 +34,7 @@ STATIC_ROOT = env("DJANGO_STATIC_ROOT", default=str(VAR_DIR / "static"))
 # serves them straight from the apps, so the embedded default needs no collectstatic.
 WHITENOISE_USE_FINDERS = env.bool("DJANGO_STATIC_FROM_APPS", default=True)
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "events:plan-list"
+LOGIN_REDIRECT_URL = "web:plan-list"
 LOGOUT_REDIRECT_URL = "login"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_MAX_BODY_BYTES", default=64 * 1024)
 
@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "channels",
     "planning",
     "events",
+    "web",
     "agents",
     "api",
 ]
