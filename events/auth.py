@@ -38,4 +38,3 @@ async def scope_user(scope: dict):
     if session_user is not None and session_user.is_authenticated:
         return session_user
     return None
-

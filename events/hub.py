@@ -136,7 +136,7 @@ class PlanHub:
                 await layer.group_add(plan_group(plan_id), self._channel)
             else:
                 await layer.group_discard(plan_group(plan_id), self._channel)
-        except Exception:  # noqa: BLE001 - without the signal the poll still finds new events
+        except Exception:
             logger.warning("Channel layer unavailable; plan %s is polled only", plan_id, exc_info=True)
 
     async def _listen(self, layer) -> None:
@@ -145,7 +145,7 @@ class PlanHub:
                 message = await layer.receive(self._channel)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - Redis away: retry, the poll covers the gap
+            except Exception:
                 logger.warning("Channel layer receive failed; retrying", exc_info=True)
                 await asyncio.sleep(1)
                 continue
@@ -162,7 +162,7 @@ class PlanHub:
                 continue
             try:
                 heads = await _read_heads(plan_ids)
-            except Exception:  # noqa: BLE001 - database briefly away: try again next round
+            except Exception:
                 logger.warning("Could not poll plan heads", exc_info=True)
                 continue
             for plan_id, (head, _ended) in heads.items():

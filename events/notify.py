@@ -27,5 +27,5 @@ def plan_wake(*, plan_id: UUID | str) -> None:
         return
     try:
         async_to_sync(layer.group_send)(plan_group(plan_id), {"type": WAKE_TYPE, "plan_id": str(plan_id)})
-    except Exception:  # noqa: BLE001 - the log is the truth; subscribers poll it anyway
+    except Exception:
         logger.warning("Could not signal new events of plan %s", plan_id, exc_info=True)

@@ -83,4 +83,3 @@ class Deduplicator:
         if len(self.seen) > self.size:
             self.seen.popitem(last=False)
         return True
-

@@ -46,7 +46,9 @@ def plan_end(plan_id: UUID) -> None:
 def ws_connect(server: str, plan_id, *, token: str | None = None, after: int | None = None, **options):
     query = f"?after={after}" if after is not None else ""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return connect(f"ws://{server}/ws/v1/plans/{plan_id}/{query}", additional_headers=headers, open_timeout=10, **options)
+    return connect(
+        f"ws://{server}/ws/v1/plans/{plan_id}/{query}", additional_headers=headers, open_timeout=10, **options
+    )
 
 
 def ws_frames(ws, *, timeout: float = 30) -> list[dict]:

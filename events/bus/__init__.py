@@ -33,7 +33,7 @@ class EventBus(abc.ABC):
     def consumer(self, *, group: str, name: str) -> "BusConsumer":
         """A member `name` of consumer group `group` (created if missing; a new group starts at the beginning)."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional: not every adapter holds a connection
         """Release connections."""
 
 
@@ -50,7 +50,7 @@ class BusConsumer(abc.ABC):
     def dead_letter(self, delivery: Delivery, *, error: str) -> None:
         """Park an event this consumer cannot handle on the dead-letter stream, and acknowledge it."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional: not every adapter holds a connection
         """Leave the group (pending deliveries go to other members)."""
 
 

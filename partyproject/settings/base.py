@@ -121,7 +121,10 @@ CHANNEL_LAYER_OPTIONS = {
 }
 CHANNEL_LAYERS = {
     "default": (
-        {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {**CHANNEL_LAYER_OPTIONS, "hosts": [CHANNEL_LAYER_URL]}}
+        {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {**CHANNEL_LAYER_OPTIONS, "hosts": [CHANNEL_LAYER_URL]},
+        }
         if CHANNEL_LAYER_URL
         else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
     )

@@ -14,7 +14,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from events.bus import Delivery
+from events.bus import Delivery, partition_for
 from events.bus.redis_streams import RedisStreamsBus
 from events.models import RelayCursor
 from events.services import Deduplicator, relay_step
@@ -79,7 +79,7 @@ def test_the_relay_publishes_each_plans_events_in_order_to_its_partition(user, s
     assert_exactly_the_log(deliveries, [plan.id for plan in plans])
     for delivery in deliveries:  # a plan's events live in one stream
         partition = int(delivery.token[0].rsplit(":", 1)[1])
-        assert partition == __import__("events.bus").bus.partition_for(delivery.event["plan_id"], 4)
+        assert partition == partition_for(delivery.event["plan_id"], 4)
 
 
 def test_a_dead_consumers_pending_entries_are_claimed_by_another(user, stream_prefix):
@@ -127,9 +127,12 @@ def test_an_event_the_consumer_cannot_handle_goes_to_the_dead_letter_stream(stre
     assert "dead-lettered" in output.err
     dead = bus.client.xrange(f"{stream_prefix}:dead")
     assert len(dead) == 1 and b"unsupported event version 99" in dead[0][1][b"error"]
-    assert bus.client.xpending(f"{stream_prefix}:{__import__('events.bus').bus.partition_for(plan_id, 4)}", "example")[
-        "pending"
-    ] == 0
+    assert (
+        bus.client.xpending(f"{stream_prefix}:{__import__('events.bus').bus.partition_for(plan_id, 4)}", "example")[
+            "pending"
+        ]
+        == 0
+    )
 
 
 def test_the_relay_killed_mid_stream_and_restarted_loses_nothing(user, stream_prefix, tmp_path):

@@ -102,7 +102,9 @@ def test_an_event_the_consumer_cannot_handle_goes_to_the_dead_letter_topic(kafka
     [delivery] = consume(consumer, want=1, ack_first=0)
     consumer.dead_letter(delivery, error="unsupported event version 99")
     consumer.close()
-    reader = Consumer({"bootstrap.servers": kafka_bus.bootstrap, "group.id": "dlq-reader", "auto.offset.reset": "earliest"})
+    reader = Consumer(
+        {"bootstrap.servers": kafka_bus.bootstrap, "group.id": "dlq-reader", "auto.offset.reset": "earliest"}
+    )
     reader.subscribe([kafka_bus.dead_topic])
     deadline = time.monotonic() + 30
     message = None

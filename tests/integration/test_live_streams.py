@@ -107,7 +107,8 @@ def test_permessage_deflate_is_negotiated(asgi_server, user):
 def test_a_slow_client_is_disconnected_with_a_reason_and_does_not_hold_up_others(asgi_server, user):
     plan = plan_with_events(user, 1)
     token = token_for(user)
-    slow = ws_connect(asgi_server, plan.id, token=token, sock=small_receive_buffer_socket(asgi_server), compression=None)
+    slow_socket = small_receive_buffer_socket(asgi_server)
+    slow = ws_connect(asgi_server, plan.id, token=token, sock=slow_socket, compression=None)
     fast = ws_connect(asgi_server, plan.id, token=token)
     events_append(plan.id, 400, payload_bytes=16_000)  # ~6 MB the slow client never reads
     plan_end(plan.id)

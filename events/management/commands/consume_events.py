@@ -68,7 +68,8 @@ class Command(BaseCommand):
                 line = event_handle(delivery.event)
             except UnsupportedEvent as error:
                 consumer.dead_letter(delivery, error=str(error))
-                self.stderr.write(f"dead-lettered {delivery.event.get('plan_id')} #{delivery.event.get('seq')}: {error}")
+                event = delivery.event
+                self.stderr.write(f"dead-lettered {event.get('plan_id')} #{event.get('seq')}: {error}")
                 continue
             self.stdout.write(json.dumps(delivery.event) if as_json else line)
             done.append(delivery)
