@@ -8,6 +8,7 @@ FinalPlanner always runs and can produce a partial plan.
 """
 
 import logging
+import traceback
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -16,16 +17,20 @@ from typing import Any, ClassVar
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.db import connection
 
 from planning import selectors, services
 from planning.models import AgentRunStatus
 
 from .analyzer import Brief
 from .errors import TRANSIENT_ERRORS
-from .pipeline import agent_task_name
+from .pipeline import PLANNER_TASK, agent_task_name
 from .providers import CatalogProvider
+from .registry import agent_register
 
 logger = logging.getLogger(__name__)
+
+TIMED_OUT = "The agent ran past its time limit."
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,11 @@ class Agent(ABC):
 
     name: ClassVar[str]
     top_n: ClassVar[int] = 3
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "name" in cls.__dict__:
+            agent_register(cls)
 
     def __init__(self, provider: CatalogProvider | None = None) -> None:
         self.provider = provider or CatalogProvider(self.name)
@@ -76,16 +86,36 @@ class Agent(ABC):
             )
             result = self.run(context)
         except SoftTimeLimitExceeded:
-            return self._end(plan_id, AgentRunStatus.TIMED_OUT, error="The agent ran past its time limit.")
+            # The limit may have interrupted a query: that connection's state is unknown, so drop it
+            # and record the outcome on a fresh one (the hard limit still bounds this).
+            connection.close()
+            letter = self._letter(task_id, attempt, "timed_out")
+            return self._end(
+                plan_id, AgentRunStatus.TIMED_OUT, error="The agent ran past its time limit.", letter=letter
+            )
         except TRANSIENT_ERRORS as exc:
             if not last_attempt:
                 self._note_retry(plan_id, task_id, exc)
                 raise
-            return self._end(plan_id, AgentRunStatus.FAILED, error=f"Gave up after {attempt} attempts: {describe(exc)}")
+            error = f"Gave up after {attempt} attempts: {describe(exc)}"
+            return self._end(
+                plan_id, AgentRunStatus.FAILED, error=error, letter=self._letter(task_id, attempt, "exhausted")
+            )
         except Exception as exc:
             logger.exception("Agent %s failed on plan %s", self.name, plan_id)
-            return self._end(plan_id, AgentRunStatus.FAILED, error=describe(exc))
+            letter = self._letter(task_id, attempt, "failed")
+            return self._end(plan_id, AgentRunStatus.FAILED, error=describe(exc), letter=letter)
         return self._end(plan_id, AgentRunStatus.SUCCEEDED, result=result, retry_if_unrecorded=not last_attempt)
+
+    def _letter(self, task_id: str, attempts: int, reason: str) -> dict[str, Any]:
+        """What the dead-letter store keeps of this failed attempt (call inside the except block)."""
+        return {
+            "task_name": agent_task_name(self.name),
+            "task_id": task_id,
+            "reason": reason,
+            "traceback": traceback.format_exc(),
+            "attempts": attempts,
+        }
 
     def _note_retry(self, plan_id: str, task_id: str, exc: BaseException) -> None:
         """Record that a retry follows; if even that fails, the retry still happens."""
@@ -102,6 +132,7 @@ class Agent(ABC):
         result: dict[str, Any] | None = None,
         error: str = "",
         retry_if_unrecorded: bool = False,
+        letter: dict[str, Any] | None = None,
     ) -> dict[str, str]:
         """Record the outcome and return the marker of what is stored (a duplicate may have won).
 
@@ -110,7 +141,9 @@ class Agent(ABC):
         returned whatever happens, so the chord's callback runs and closes what is still open.
         """
         try:
-            services.agent_run_finish(plan_id=plan_id, agent=self.name, status=status, result=result, error=error)
+            services.agent_run_finish(
+                plan_id=plan_id, agent=self.name, status=status, result=result, error=error, dead_letter=letter
+            )
             return self.marker(selectors.agent_run_status(plan_id=plan_id, agent=self.name))
         except Exception as exc:
             if retry_if_unrecorded and isinstance(exc, TRANSIENT_ERRORS):
@@ -133,11 +166,16 @@ class Agent(ABC):
         return {"agent": self.name, "status": status or "missing"}
 
 
-def task_options(name: str) -> dict[str, Any]:
-    """Celery options for an agent's task, from settings.AGENT_POLICIES[name]."""
-    policy = settings.AGENT_POLICIES[name]
+def agent_policy(name: str) -> dict[str, Any]:
+    """An agent's (or the planner's) retry policy and time limits: the default with its overrides."""
+    return {**settings.AGENT_DEFAULT_POLICY, **settings.AGENT_POLICY_OVERRIDES.get(name, {})}
+
+
+def task_options(name: str, task_name: str) -> dict[str, Any]:
+    """Celery options for an agent's (or the planner's) task, from its policy."""
+    policy = agent_policy(name)
     return {
-        "name": agent_task_name(name),
+        "name": task_name,
         "bind": True,
         "autoretry_for": TRANSIENT_ERRORS,
         "max_retries": policy["max_retries"],
@@ -170,7 +208,7 @@ def agent_task(agent_class: type[Agent]) -> Task:
 
     run.__name__ = run.__qualname__ = f"{agent_class.name}_task"
     run.__doc__ = f"Run the {agent_class.name} agent for one plan."
-    return shared_task(**task_options(agent_class.name))(run)
+    return shared_task(**task_options(agent_class.name, agent_task_name(agent_class.name)))(run)
 
 
 def planner_task(finalize: Callable[[str], Any], fail: Callable[[str, str], Any]) -> Task:
@@ -191,4 +229,4 @@ def planner_task(finalize: Callable[[str], Any], fail: Callable[[str, str], Any]
 
     run.__name__ = run.__qualname__ = "planner_task"
     run.__doc__ = "Aggregate a plan's agent results into its final plan."
-    return shared_task(**task_options("planner"))(run)
+    return shared_task(**task_options("planner", PLANNER_TASK))(run)

@@ -20,9 +20,13 @@ class BreakerLogListener(pybreaker.CircuitBreakerListener):
         logger.warning("Circuit breaker %s: %s -> %s", cb.name, old_state.name, new_state.name)
 
 
-@cache
 def breaker_for(name: str) -> pybreaker.CircuitBreaker:
-    """The breaker guarding one dependency, e.g. "catalog.venue" (one object per process)."""
+    """The breaker guarding one dependency, e.g. "catalog.venue" (one object per process and Redis)."""
+    return _breaker(name, settings.REDIS_URL)
+
+
+@cache
+def _breaker(name: str, redis_url: str) -> pybreaker.CircuitBreaker:
     config = settings.AGENT_BREAKER
     storage: pybreaker.CircuitBreakerStorage
     if config["storage"] == "redis":
@@ -45,5 +49,5 @@ def breaker_for(name: str) -> pybreaker.CircuitBreaker:
 
 def breakers_reset() -> None:
     """Forget this process's breakers (they are rebuilt, from shared state, on next use)."""
-    breaker_for.cache_clear()
+    _breaker.cache_clear()
     redis_client_reset()

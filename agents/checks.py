@@ -3,17 +3,27 @@
 from django.conf import settings
 from django.core.checks import Error, register
 
+from .base import agent_policy
+from .registry import agent_names
+
+
+def _policies() -> dict[str, dict]:
+    return {name: agent_policy(name) for name in [*agent_names(), "planner"]}
+
 
 @register()
 def visibility_timeout_covers_tasks(app_configs, **kwargs) -> list[Error]:
     """A dead worker's messages return after the visibility timeout; a task that may run (or wait for
     a retry) longer than that would be delivered twice while it is still alive."""
-    longest = max(policy["time_limit"] + policy["retry_backoff_max"] for policy in settings.AGENT_POLICIES.values())
+    longest = max(
+        settings.CELERY_TASK_TIME_LIMIT,
+        *(policy["time_limit"] + policy["retry_backoff_max"] for policy in _policies().values()),
+    )
     if longest < settings.CELERY_VISIBILITY_TIMEOUT:
         return []
     return [
         Error(
-            f"CELERY_VISIBILITY_TIMEOUT ({settings.CELERY_VISIBILITY_TIMEOUT}s) must exceed the longest agent "
+            f"CELERY_VISIBILITY_TIMEOUT ({settings.CELERY_VISIBILITY_TIMEOUT}s) must exceed the longest task "
             f"time limit plus retry backoff ({longest}s).",
             hint="Raise CELERY_VISIBILITY_TIMEOUT or lower AGENT_TIME_LIMIT / AGENT_RETRY_BACKOFF_MAX.",
             id="agents.E001",
@@ -33,4 +43,39 @@ def stall_threshold_covers_redelivery(app_configs, **kwargs) -> list[Error]:
             hint="A dead worker's tasks come back after the visibility timeout; re-drive only after that.",
             id="agents.E002",
         )
+    ]
+
+
+@register()
+def soft_limit_below_hard_limit(app_configs, **kwargs) -> list[Error]:
+    """Prefork arms the hard timer only once the soft one has fired: a hard limit at or below the soft
+    limit is never enforced, and a stuck task then runs for ever."""
+    limits = {name: (policy["soft_time_limit"], policy["time_limit"]) for name, policy in _policies().items()}
+    limits["other tasks"] = (settings.CELERY_TASK_SOFT_TIME_LIMIT, settings.CELERY_TASK_TIME_LIMIT)
+    return [
+        Error(
+            f"The soft time limit of {name} ({soft}s) must be below its hard time limit ({hard}s).",
+            hint="Set soft_time_limit < time_limit (AGENT_SOFT_TIME_LIMIT, AGENT_TIME_LIMIT, AGENT_<NAME>_POLICY, "
+            "CELERY_TASK_SOFT_TIME_LIMIT, CELERY_TASK_TIME_LIMIT).",
+            id="agents.E003",
+        )
+        for name, (soft, hard) in limits.items()
+        if soft >= hard
+    ]
+
+
+@register()
+def rules_name_registered_agents(app_configs, **kwargs) -> list[Error]:
+    """Every agent the analyzer's rules can put in a plan's graph has a registered class (and task)."""
+    from .analyzer import load_rules
+
+    registered = set(agent_names())
+    named = {rule.name for rule in load_rules(settings.ANALYZER_RULES_PATH).agents}
+    return [
+        Error(
+            f"The analyzer rules name the agent {name!r}, but no agent class is registered under that name.",
+            hint="Add an Agent subclass with `name = ...` in a module of the agents package, or fix the rules.",
+            id="agents.E004",
+        )
+        for name in sorted(named - registered)
     ]

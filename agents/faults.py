@@ -24,11 +24,19 @@ def fault_get(agent: str) -> dict[str, Any] | None:
     return settings.AGENT_FAULTS.get(agent)
 
 
-def fault_set(agent: str, *, error_rate: float = 0.0, latency_ms: int = 0, error: str = "transient") -> dict[str, Any]:
-    """Inject a fault into an agent's provider for every worker."""
+def fault_set(
+    agent: str,
+    *,
+    error_rate: float = 0.0,
+    latency_ms: int = 0,
+    error: str = "transient",
+    ignore_soft_limit: bool = False,
+) -> dict[str, Any]:
+    """Inject a fault into an agent's provider for every worker (`ignore_soft_limit`: the latency is
+    a stuck call that only the hard time limit ends)."""
     if not 0 <= error_rate <= 1 or latency_ms < 0 or error not in FAULT_KINDS:
         raise ValueError("error_rate must be in [0, 1], latency_ms ≥ 0 and error transient or permanent.")
-    fault = {"error_rate": error_rate, "latency_ms": latency_ms, "error": error}
+    fault = {"error_rate": error_rate, "latency_ms": latency_ms, "error": error, "ignore_soft_limit": ignore_soft_limit}
     redis_client().hset(FAULTS_KEY, agent, json.dumps(fault))
     return fault
 

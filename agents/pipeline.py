@@ -14,6 +14,7 @@ from celery.canvas import Signature
 from .graph import topological_order
 
 PLANNER_TASK = "agents.planner"
+RESCUE_TASK = "agents.plan_rescue"
 
 
 def agent_task_name(agent: str) -> str:
@@ -49,12 +50,18 @@ def graph_components(graph: Mapping[str, Sequence[str]]) -> list[list[str]]:
 
 
 def plan_canvas(*, plan_id: str, graph: Mapping[str, Sequence[str]]) -> Signature:
-    """The chord that runs a plan's agents and then its FinalPlanner."""
+    """The chord that runs a plan's agents and then its FinalPlanner.
+
+    Celery never runs a chord's body when a header task ends in FAILURE (killed at its hard time limit,
+    say), but it does call the body's error callbacks: the rescue task then finalizes the plan at once.
+    """
     header = []
     for part in graph_components(graph):
         steps = [signature(agent_task_name(agent), args=(plan_id,), immutable=True) for agent in part]
         header.append(steps[0] if len(steps) == 1 else chain(*steps))
-    return chord(group(header), signature(PLANNER_TASK, args=(plan_id,), immutable=True))
+    body = signature(PLANNER_TASK, args=(plan_id,), immutable=True)
+    body.on_error(signature(RESCUE_TASK, args=(plan_id,), immutable=True))
+    return chord(group(header), body)
 
 
 def pipeline_dispatch(*, plan_id: str, graph: Mapping[str, Sequence[str]]) -> str:

@@ -6,6 +6,8 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from celery.exceptions import SoftTimeLimitExceeded
+
 from planning import selectors
 from planning.models import Cake, Theme, Venue
 
@@ -14,6 +16,18 @@ from .errors import PermanentAgentError, TransientAgentError
 from .faults import fault_get
 
 T = TypeVar("T")
+
+
+def _stall(seconds: float, *, ignore_soft_limit: bool) -> None:
+    """Injected latency; with `ignore_soft_limit` it behaves like a call stuck where the soft time limit
+    cannot reach (a blocking C call), so that only the hard limit ends it."""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            time.sleep(left)
+        except SoftTimeLimitExceeded:
+            if not ignore_soft_limit:
+                raise
 
 
 class CatalogProvider:
@@ -30,7 +44,7 @@ class CatalogProvider:
         fault = fault_get(self.agent)
         if fault:
             if fault.get("latency_ms"):
-                time.sleep(fault["latency_ms"] / 1000)
+                _stall(fault["latency_ms"] / 1000, ignore_soft_limit=bool(fault.get("ignore_soft_limit")))
             if random.random() < float(fault.get("error_rate", 0)):
                 error = PermanentAgentError if fault.get("error") == "permanent" else TransientAgentError
                 raise error(f"Injected fault in the {self.agent} catalog provider.")

@@ -5,7 +5,7 @@ import datetime
 from django.utils import timezone
 from rest_framework import serializers
 
-from planning.models import AgentRun, Plan
+from planning.models import AgentRun, DeadLetter, Plan
 
 PARTY_TYPES = (
     "birthday", "wedding", "anniversary", "baby_shower", "bridal_shower", "graduation",
@@ -95,3 +95,17 @@ class PlanEventSerializer(serializers.Serializer):
 class PlanEventPageSerializer(serializers.Serializer):
     next = serializers.URLField(allow_null=True)
     results = PlanEventSerializer(many=True)
+
+
+class DeadLetterSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DeadLetter
+        fields = (
+            "id", "task_name", "task_id", "plan", "agent", "args", "kwargs", "reason", "error", "traceback",
+            "attempts", "created_at", "replayed_at", "replayed_by", "replay_outcome",
+        )  # fmt: skip
+
+
+class DeadLetterReplayOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    outcome = serializers.CharField()

@@ -3,19 +3,22 @@
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from agents import services
 from events import selectors as event_selectors
-from planning import selectors, services
-from planning.models import Plan
+from planning import selectors
+from planning.models import DeadLetter, Plan
 
 from .pagination import NewestFirstPagination
 from .serializers import (
+    DeadLetterReplayOutputSerializer,
+    DeadLetterSerializer,
     PlanCreateInputSerializer,
     PlanDetailSerializer,
     PlanEventPageSerializer,
@@ -50,14 +53,21 @@ class PlanListCreateApi(generics.ListAPIView):
     def get_queryset(self):
         return selectors.plan_list(user=self.request.user)
 
-    @extend_schema(request=PlanCreateInputSerializer, responses={201: PlanDetailSerializer})
+    @extend_schema(
+        request=PlanCreateInputSerializer,
+        responses={201: PlanDetailSerializer, 202: PlanDetailSerializer},
+        description="201: the plan's agents were handed to the broker. 202: the plan is accepted and waits in "
+        "the dispatch outbox (the broker is briefly unavailable); it runs as soon as the broker is back.",
+    )
     def post(self, request: Request) -> Response:
         serializer = PlanCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)
         plan = services.plan_create(owner=request.user, text=fields.pop("text", ""), fields=fields)
         plan = selectors.plan_get(user=request.user, plan_id=plan.id)
-        return Response(PlanDetailSerializer(plan).data, status=status.HTTP_201_CREATED)
+        queued = plan.dispatched_at is None and not plan.is_terminal
+        answer = status.HTTP_202_ACCEPTED if queued else status.HTTP_201_CREATED
+        return Response(PlanDetailSerializer(plan).data, status=answer)
 
 
 class PlanDetailApi(APIView):
@@ -111,3 +121,27 @@ class TokenRefreshApi(TokenRefreshView):
 
     throttle_classes = (ScopedRateThrottle,)
     throttle_scope = "token"
+
+
+class DeadLetterListApi(generics.ListAPIView):
+    """Staff: tasks that ended for good without doing their work, newest first."""
+
+    permission_classes = (IsAdminUser,)
+    serializer_class = DeadLetterSerializer
+    pagination_class = NewestFirstPagination
+
+    def get_queryset(self):
+        return selectors.dead_letters()
+
+
+class DeadLetterReplayApi(APIView):
+    """Staff: replay one dead letter (once: a second call answers that it was replayed already)."""
+
+    permission_classes = (IsAdminUser,)
+
+    @extend_schema(request=None, responses={200: DeadLetterReplayOutputSerializer})
+    def post(self, request: Request, dead_letter_id: int) -> Response:
+        if not DeadLetter.objects.filter(pk=dead_letter_id).exists():
+            raise Http404
+        outcome = services.dead_letter_replay(dead_letter_id=dead_letter_id, actor=request.user)
+        return Response({"id": dead_letter_id, "outcome": outcome})

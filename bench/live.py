@@ -31,9 +31,9 @@ from django.db import transaction  # noqa: E402
 from rest_framework_simplejwt.tokens import AccessToken  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 
+from agents import cli  # noqa: E402
 from bench.pipeline import percentile  # noqa: E402
 from partyproject.embedded import EmbeddedServices, free_port, port_in_use, redis_use, wait_until  # noqa: E402
-from planning import cli  # noqa: E402
 from planning.models import Plan, PlanStatus  # noqa: E402
 from planning.services import event_append  # noqa: E402
 

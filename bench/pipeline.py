@@ -25,8 +25,8 @@ django.setup()
 from celery import chord, group, signature  # noqa: E402
 from django.db.models import Count  # noqa: E402
 
+from agents import cli, services  # noqa: E402
 from partyproject.embedded import EmbeddedServices, redis_use  # noqa: E402
-from planning import cli, services  # noqa: E402
 from planning.models import Plan, PlanEvent  # noqa: E402
 
 REQUESTS = (

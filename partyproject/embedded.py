@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -69,8 +70,8 @@ def redis_use(url: str) -> None:
     """Point this process's Celery app, cache and breakers at `url`, and its children through the env."""
     from channels.layers import channel_layers
 
-    from agents.breaker import breakers_reset
     from partyproject.celery import app
+    from partyproject.redis_client import redis_client_reset
 
     os.environ["REDIS_URL"] = url
     settings.REDIS_URL = url
@@ -86,7 +87,7 @@ def redis_use(url: str) -> None:
     settings.CACHES["default"]["LOCATION"] = url
     app.conf.broker_url = url
     app.conf.result_backend = url
-    breakers_reset()
+    redis_client_reset()
 
 
 class EmbeddedServices:
@@ -96,6 +97,7 @@ class EmbeddedServices:
         self.concurrency = concurrency
         self.log_dir = log_dir or BASE_DIR / "var" / "log"
         self.processes: list[subprocess.Popen] = []
+        self._stopping = threading.Event()
         self._workdir = tempfile.TemporaryDirectory(prefix="partyplanner-broker-")
         self.redis_url = ""
 
@@ -118,8 +120,11 @@ class EmbeddedServices:
         wait_until(client.ping, timeout=15, what=f"the embedded broker on port {port}")
         return self.redis_url
 
-    def start_worker(self, env: Mapping[str, str] | None = None, extra_args: Sequence[str] = ()) -> subprocess.Popen:
-        """Start a Celery worker (prefork) for this project; returns once it answers a ping."""
+    def start_worker(
+        self, env: Mapping[str, str] | None = None, extra_args: Sequence[str] = (), *, supervise: bool = False
+    ) -> subprocess.Popen:
+        """Start a Celery worker (prefork) for this project; returns once it answers a ping. With
+        `supervise`, a worker that exits on its own is started again (as compose's restart policy does)."""
         from partyproject.celery import app
 
         command = [
@@ -134,7 +139,17 @@ class EmbeddedServices:
             what="the Celery worker to answer a ping",
             interval=0.5,
         )
+        if supervise:
+            threading.Thread(target=self._supervise, args=(process, command, env), daemon=True).start()
         return process
+
+    def _supervise(self, process: subprocess.Popen, command: list[str], env: Mapping[str, str] | None) -> None:
+        while not self._stopping.is_set():
+            if process.poll() is not None and not self._stopping.is_set():
+                logger.warning("The worker exited (code %s); starting it again", process.returncode)
+                self.processes.remove(process)
+                process = self._spawn(command, "worker", env=env)
+            self._stopping.wait(1)
 
     def start_server(self, *, port: int, env: Mapping[str, str] | None = None) -> subprocess.Popen:
         """Start the ASGI server (uvicorn: HTTP, WebSocket with permessage-deflate and pings) on 127.0.0.1:`port`."""
@@ -165,6 +180,7 @@ class EmbeddedServices:
 
     def stop(self, timeout: float = 20) -> None:
         """Stop what was started, newest first: SIGTERM (a worker finishes or hands back its tasks), then SIGKILL."""
+        self._stopping.set()
         for process in reversed(self.processes):
             if process.poll() is None:
                 process.terminate()

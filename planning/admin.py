@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from .models import AgentRun, Bakery, Cake, City, Plan, PlanEvent, Theme, Venue
+from .models import AgentRun, Bakery, Cake, City, Plan, PlanDispatch, PlanEvent, Theme, Venue
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -25,6 +25,12 @@ class AgentRunInline(ReadOnlyInline):
     fields = ("agent", "status", "attempts", "depends_on", "started_at", "finished_at", "duration_ms", "error")
 
 
+class PlanDispatchInline(ReadOnlyInline):
+    model = PlanDispatch
+    fields = ("reason", "attempt", "state", "publish_attempts", "last_error", "created_at", "sent_at")
+    show_change_link = False
+
+
 class PlanEventInline(ReadOnlyInline):
     model = PlanEvent
     fields = ("seq", "type", "agent", "payload", "created_at")
@@ -38,7 +44,7 @@ class PlanAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ("owner",)
     readonly_fields = [field.name for field in Plan._meta.fields]
-    inlines = (AgentRunInline, PlanEventInline)
+    inlines = (AgentRunInline, PlanDispatchInline, PlanEventInline)
 
     @admin.display(description="request")
     def short_request(self, plan: Plan) -> str:
@@ -65,6 +71,22 @@ class PlanEventAdmin(admin.ModelAdmin):
     list_filter = ("type", "agent")
     search_fields = ("plan__id", "type")
     readonly_fields = [field.name for field in PlanEvent._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(PlanDispatch)
+class PlanDispatchAdmin(admin.ModelAdmin):
+    """The dispatch outbox: what was (or is still to be) handed to the broker, and why it waits."""
+
+    list_display = ("plan", "reason", "attempt", "state", "publish_attempts", "created_at", "sent_at")
+    list_filter = ("state", "reason")
+    search_fields = ("plan__id", "last_error")
+    readonly_fields = [field.name for field in PlanDispatch._meta.fields]
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -30,8 +30,9 @@ class Plan(models.Model):
             {PlanStatus.COMPLETE, PlanStatus.PARTIAL, PlanStatus.FAILED, PlanStatus.CANCELLED}
         ),
         PlanStatus.COMPLETE: frozenset(),
-        PlanStatus.PARTIAL: frozenset(),
-        PlanStatus.FAILED: frozenset(),
+        # A partial or failed plan may run again: a retry of what failed, or a dead letter replayed.
+        PlanStatus.PARTIAL: frozenset({PlanStatus.RUNNING}),
+        PlanStatus.FAILED: frozenset({PlanStatus.RUNNING}),
         PlanStatus.CANCELLED: frozenset(),
     }
 
@@ -122,6 +123,79 @@ class PlanEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.type}"
+
+
+class DispatchState(models.TextChoices):
+    PENDING = "pending"
+    SENT = "sent"
+    CANCELLED = "cancelled"
+
+
+class PlanDispatch(models.Model):
+    """The outbox: a plan's intent to run some of its agents, written in the transaction that decides it.
+
+    The web process publishes it right after commit; whatever it could not publish (the broker was down,
+    the process died) the sweeper publishes later, so an accepted plan never depends on the broker being up.
+    """
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="dispatches")
+    reason = models.CharField(max_length=16, help_text="initial, redrive or replay.")
+    attempt = models.PositiveSmallIntegerField(default=0, help_text="Which re-drive or replay this is.")
+    graph = models.JSONField(help_text="The agents to run, each with the agents it waits for.")
+    state = models.CharField(max_length=16, choices=DispatchState.choices, default=DispatchState.PENDING)
+    publish_attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    available_at = models.DateTimeField(help_text="When the sweeper may (next) publish it.")
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("plan", "id")
+        indexes = [
+            models.Index(
+                fields=["available_at"],
+                name="plandispatch_pending_due",
+                condition=models.Q(state="pending"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reason} dispatch of {self.plan_id} ({self.state})"
+
+
+class DeadLetter(models.Model):
+    """A task that ended for good without doing its work: retries exhausted, a permanent error, or killed.
+
+    Kept with everything needed to understand and replay it; replaying is recorded, and a letter is
+    replayed at most once (a second request finds it already replayed).
+    """
+
+    task_name = models.CharField(max_length=100)
+    task_id = models.CharField(max_length=64, blank=True)
+    plan = models.ForeignKey(Plan, null=True, blank=True, on_delete=models.CASCADE, related_name="dead_letters")
+    agent = models.CharField(max_length=32, blank=True)
+    args = models.JSONField(default=list, blank=True)
+    kwargs = models.JSONField(default=dict, blank=True)
+    reason = models.CharField(max_length=16, help_text="exhausted, failed, timed_out or killed.")
+    error = models.TextField()
+    traceback = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    replayed_at = models.DateTimeField(null=True, blank=True)
+    replayed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    replay_outcome = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = [
+            models.Index(fields=["task_name", "-created_at"], name="deadletter_task_created"),
+            models.Index(fields=["created_at"], name="deadletter_unreplayed", condition=models.Q(replayed_at=None)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_name} [{self.task_id}] {self.reason}"
 
 
 # --- Catalog --------------------------------------------------------------------------------------

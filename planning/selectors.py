@@ -1,12 +1,23 @@
 """Selectors: read-only queries for the API, the agents and the planner."""
 
+import datetime
 from uuid import UUID
 
 from django.db.models import Prefetch, QuerySet
 
-from agents.analyzer import CityRef
-
-from .models import AgentRun, AgentRunStatus, Cake, City, Plan, PlanEvent, Theme, Venue
+from .models import (
+    AgentRun,
+    AgentRunStatus,
+    Cake,
+    City,
+    DeadLetter,
+    DispatchState,
+    Plan,
+    PlanEvent,
+    PlanStatus,
+    Theme,
+    Venue,
+)
 
 
 def plan_list(*, user) -> QuerySet[Plan]:
@@ -31,17 +42,29 @@ def plan_events(*, plan_id: UUID, after: int = 0) -> QuerySet[PlanEvent]:
     return PlanEvent.objects.filter(plan_id=plan_id, seq__gt=after).order_by("seq")
 
 
+def dead_letters() -> QuerySet[DeadLetter]:
+    """Every dead letter (newest first), for operators."""
+    return DeadLetter.objects.all()
+
+
 def agent_runs_by_agent(*, plan_id: UUID) -> dict[str, AgentRun]:
     """Every agent run of a plan, keyed by agent name."""
     return {run.agent: run for run in AgentRun.objects.filter(plan_id=plan_id)}
 
 
-def city_refs() -> list[CityRef]:
-    """The catalog's cities as the analyzer knows them."""
-    return [
-        CityRef(slug=slug, name=name, aliases=tuple(aliases or ()))
-        for slug, name, aliases in City.objects.values_list("slug", "name", "aliases")
-    ]
+def city_rows() -> list[tuple[str, str, list[str]]]:
+    """The catalog's cities as (slug, name, aliases), for the analyzer."""
+    return list(City.objects.values_list("slug", "name", "aliases"))
+
+
+def plans_stalled(*, before: datetime.datetime, limit: int) -> list[UUID]:
+    """Running plans with no progress since `before` and no dispatch waiting in the outbox, oldest first."""
+    return list(
+        Plan.objects.filter(status=PlanStatus.RUNNING, updated_at__lt=before)
+        .exclude(dispatches__state=DispatchState.PENDING)
+        .order_by("updated_at")
+        .values_list("id", flat=True)[:limit]
+    )
 
 
 def venue_candidates(*, city: str, guests: int) -> list[Venue]:
@@ -72,6 +95,11 @@ def city_cost_index(*, city: str | None) -> float:
 def agent_run_status(*, plan_id: UUID, agent: str) -> str | None:
     """An agent run's status, or None if the plan has no such run."""
     return AgentRun.objects.filter(plan_id=plan_id, agent=agent).values_list("status", flat=True).first()
+
+
+def agent_run_attempts(*, plan_id: UUID | str, agent: str) -> int:
+    """How many attempts an agent run has made (0 when there is no such run)."""
+    return AgentRun.objects.filter(plan_id=plan_id, agent=agent).values_list("attempts", flat=True).first() or 0
 
 
 def agent_results(*, plan_id: UUID, agents: list[str]) -> dict[str, dict]:

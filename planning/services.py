@@ -16,13 +16,23 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from agents.analyzer import Brief, InputAnalyzer, load_rules
-from agents.pipeline import pipeline_dispatch
-from agents.planner import AgentOutcome, FinalPlanner
 from events.notify import plan_wake
 
-from . import selectors
-from .models import AgentRun, AgentRunStatus, Bakery, Cake, City, Plan, PlanEvent, PlanStatus, Theme, Venue
+from .models import (
+    AgentRun,
+    AgentRunStatus,
+    Bakery,
+    Cake,
+    City,
+    DeadLetter,
+    DispatchState,
+    Plan,
+    PlanDispatch,
+    PlanEvent,
+    PlanStatus,
+    Theme,
+    Venue,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -84,68 +94,7 @@ def plan_transition(
     raise ConcurrentUpdate(f"Plan {plan_id} kept changing; gave up after {OPTIMISTIC_LOCK_ATTEMPTS} attempts.")
 
 
-def analyzer_build() -> InputAnalyzer:
-    """An InputAnalyzer with the configured rules and the catalog's cities."""
-    return InputAnalyzer(
-        rules=load_rules(settings.ANALYZER_RULES_PATH), cities=selectors.city_refs(), today=timezone.localdate()
-    )
-
-
-def plan_create(*, owner, text: str = "", fields: Mapping[str, Any] | None = None) -> Plan:
-    """Persist a party request, analyse it and, once committed, start its agents.
-
-    The whole step is one transaction: either the plan exists with its brief, agent runs and events,
-    and its pipeline is enqueued after commit, or nothing was written.
-    """
-    request_fields = {key: value for key, value in (fields or {}).items() if value not in (None, "", [])}
-    with transaction.atomic():
-        plan = Plan.objects.create(owner=owner, request_text=text, request_fields=request_fields)
-        event_append(plan_id=plan.id, type="plan.received", payload={"text": text, "fields": request_fields})
-        plan_analyze(plan_id=plan.id)
-    plan.refresh_from_db()
-    return plan
-
-
-def plan_analyze(*, plan_id: UUID) -> Brief:
-    """received → analyzing → running: write the brief and one pending run per agent, then dispatch."""
-    with transaction.atomic():
-        plan_transition(plan_id=plan_id, to=PlanStatus.ANALYZING)
-        plan = Plan.objects.only("request_text", "request_fields").get(pk=plan_id)
-        brief = analyzer_build().analyze(text=plan.request_text, fields=plan.request_fields)
-        AgentRun.objects.bulk_create(
-            [AgentRun(plan_id=plan_id, agent=agent, depends_on=list(brief.graph[agent])) for agent in brief.agents],
-            ignore_conflicts=True,
-        )
-        plan_transition(
-            plan_id=plan_id,
-            to=PlanStatus.RUNNING,
-            payload={"brief": brief.to_dict()},
-            changes={"brief": brief.to_dict(), "dispatched_at": timezone.now()},
-        )
-        graph = {agent: list(brief.graph[agent]) for agent in brief.agents}
-        transaction.on_commit(lambda: plan_dispatch(plan_id=plan_id, graph=graph), robust=True)
-    return brief
-
-
-def plan_dispatch(*, plan_id: UUID, graph: Mapping[str, list[str]], redrive: int = 0) -> bool:
-    """Enqueue a plan's chord (for a re-drive, `redrive` counts the attempts and is recorded as a
-    `plan.redriven` event once the broker has taken it). If the broker cannot take it, the plan stays
-    accepted and a `plan.dispatch_failed` event records why, so that the reconciler drives it again."""
-    try:
-        pipeline_dispatch(plan_id=str(plan_id), graph=graph)
-    except Exception as exc:
-        logger.exception("Could not enqueue plan %s", plan_id)
-        event = ("plan.dispatch_failed", {"error": f"{type(exc).__name__}: {exc}"})
-    else:
-        if not redrive:
-            return True
-        event = ("plan.redriven", {"agents": list(graph), "attempt": redrive})
-    with transaction.atomic():
-        event_append(plan_id=plan_id, type=event[0], payload=event[1])
-    return event[0] != "plan.dispatch_failed"
-
-
-def _plan_lock(plan_id: UUID) -> str | None:
+def plan_lock(plan_id: UUID) -> str | None:
     """Lock a plan's row for the rest of the transaction and return its status (None if it is gone).
 
     Every change to a plan's agent runs takes this lock first, so writers queue in one order (the
@@ -162,7 +111,7 @@ def agent_run_start(*, plan_id: UUID, agent: str, task_id: str) -> AgentRun | No
     """
     startable = (AgentRunStatus.PENDING, AgentRunStatus.RETRYING, AgentRunStatus.RUNNING)
     with transaction.atomic():
-        if _plan_lock(plan_id) != PlanStatus.RUNNING:
+        if plan_lock(plan_id) != PlanStatus.RUNNING:
             return None
         claimed = AgentRun.objects.filter(plan_id=plan_id, agent=agent, status__in=startable).update(
             status=AgentRunStatus.RUNNING, attempts=F("attempts") + 1, task_id=task_id, started_at=timezone.now()
@@ -181,12 +130,20 @@ def agent_run_retrying(*, plan_id: UUID, agent: str, task_id: str, error: str) -
 
 
 def agent_run_finish(
-    *, plan_id: UUID, agent: str, status: str, result: Mapping[str, Any] | None = None, error: str = ""
+    *,
+    plan_id: UUID,
+    agent: str,
+    status: str,
+    result: Mapping[str, Any] | None = None,
+    error: str = "",
+    dead_letter: Mapping[str, Any] | None = None,
 ) -> bool:
-    """running (or retrying) → succeeded | failed | timed_out, storing the result once."""
+    """running (or retrying) → succeeded | failed | timed_out, storing the result once; a failure that
+    carries `dead_letter` (task name, id, reason, traceback, attempts) is kept in the dead-letter store in
+    the same transaction."""
     if status not in AgentRun.FINISHED:
         raise ValueError(f"{status!r} is not a finished agent status.")
-    return _agent_run_move(plan_id=plan_id, agent=agent, to=status, error=error, result=result)
+    return _agent_run_move(plan_id=plan_id, agent=agent, to=status, error=error, result=result, dead_letter=dead_letter)
 
 
 def _agent_run_move(
@@ -197,11 +154,12 @@ def _agent_run_move(
     error: str = "",
     result: Mapping[str, Any] | None = None,
     task_id: str | None = None,
+    dead_letter: Mapping[str, Any] | None = None,
 ) -> bool:
     values: dict[str, Any] = {"status": to, "error": error[:2000]}
     payload: dict[str, Any] = {"error": error[:500]} if error else {}
     with transaction.atomic():
-        if _plan_lock(plan_id) != PlanStatus.RUNNING:
+        if plan_lock(plan_id) != PlanStatus.RUNNING:
             return False
         now = timezone.now()
         if to in AgentRun.FINISHED:
@@ -220,114 +178,205 @@ def _agent_run_move(
         if result is not None:
             payload["summary"] = result.get("summary", "")
         event_append(plan_id=plan_id, type=f"agent.{to}", agent=agent, payload={"attempt": run["attempts"], **payload})
+        if dead_letter:
+            dead_letter_record(plan_id=plan_id, agent=agent, args=[str(plan_id)], error=error, **dead_letter)
     return True
 
 
 ABANDONED = "The agent did not finish before the plan was assembled."
 
 
-def plan_finalize(*, plan_id: UUID) -> Plan | None:
-    """The FinalPlanner's step: aggregate the agent runs into the plan and end it.
-
-    One transaction under the plan's lock: runs that never finished are closed as failed, so the
-    plan comes out partial, and no agent can change in between. Calling it again on an ended plan
-    changes nothing; a plan that no longer exists gives None.
-    """
-    with transaction.atomic():
-        if _plan_lock(plan_id) != PlanStatus.RUNNING:
-            return Plan.objects.filter(pk=plan_id).first()
-        _agent_runs_abandon(plan_id)
-        plan = Plan.objects.get(pk=plan_id)
-        outcomes = {
-            run.agent: AgentOutcome(status=run.status, result=run.result, error=run.error)
-            for run in AgentRun.objects.filter(plan_id=plan_id)
-        }
-        final = FinalPlanner().build(brief=Brief.from_dict(plan.brief), outcomes=outcomes)
-        plan_transition(
-            plan_id=plan_id,
-            to=final["status"],
-            payload={"total_cost": final["costs"]["total"], "missing": final["missing"]},
-            changes={"result": final},
-        )
-    plan.refresh_from_db()
-    return plan
-
-
-def _agent_runs_abandon(plan_id: UUID) -> None:
-    """Close a plan's unfinished runs as failed (call with the plan locked)."""
+def agent_runs_abandon(plan_id: UUID, *, reason: str = ABANDONED) -> list[str]:
+    """Close a plan's unfinished runs as failed (call with the plan locked); returns their agents."""
     unfinished = AgentRun.objects.filter(plan_id=plan_id).exclude(status__in=AgentRun.FINISHED)
-    for agent in unfinished.values_list("agent", flat=True):
-        event_append(plan_id=plan_id, type="agent.failed", agent=agent, payload={"error": ABANDONED})
-    unfinished.update(status=AgentRunStatus.FAILED, error=ABANDONED, finished_at=timezone.now())
+    agents = list(unfinished.values_list("agent", flat=True))
+    for agent in agents:
+        event_append(plan_id=plan_id, type="agent.failed", agent=agent, payload={"error": reason})
+    unfinished.update(status=AgentRunStatus.FAILED, error=reason, finished_at=timezone.now())
+    return agents
 
 
 def plan_fail(*, plan_id: UUID, error: str) -> bool:
     """End a plan as failed (e.g. the planner itself could not run), closing its unfinished runs;
     False if it had already ended."""
     with transaction.atomic():
-        if _plan_lock(plan_id) in (None, *Plan.TERMINAL):
+        if plan_lock(plan_id) in (None, *Plan.TERMINAL):
             return False
-        _agent_runs_abandon(plan_id)
+        agent_runs_abandon(plan_id)
         plan_transition(plan_id=plan_id, to=PlanStatus.FAILED, payload={"error": error[:500]}, changes={"error": error})
     return True
 
 
-def plan_reconcile(
-    *, stalled_after: timedelta, max_redrives: int, max_backlog: int | None = None, limit: int = 100
-) -> dict[str, int]:
-    """Drive on the plans that stopped making progress; the database is the source of truth.
+def plan_record(*, owner, text: str, fields: Mapping[str, Any]) -> Plan:
+    """A new plan as received (call inside the transaction that goes on to analyse it)."""
+    plan = Plan.objects.create(owner=owner, request_text=text, request_fields=dict(fields))
+    event_append(plan_id=plan.id, type="plan.received", payload={"text": text, "fields": dict(fields)})
+    return plan
 
-    A plan is stalled when it is running and nothing has happened to it for `stalled_after` (a message
-    lost with the broker's queues, a dispatch that failed, a worker killed past its redelivery). If
-    all its runs have finished, it is finalized; otherwise a new chord runs only the unfinished
-    agents (finished results are kept, and the tasks' idempotency makes a late original harmless).
-    After `max_redrives` attempts the plan is finalized with what it has, so nothing stays running.
-    Each re-drive of a plan waits twice as long as the one before, and while the broker's backlog is
-    over `max_backlog` no plan is re-driven (its messages are most likely waiting in that queue).
-    One plan that cannot be handled is failed and counted; it never stops the others.
+
+def agent_runs_create(*, plan_id: UUID, graph: Mapping[str, list[str]], unavailable: Mapping[str, str]) -> None:
+    """One pending run per agent of `graph`, and one failed run (with its event) per agent of
+    `unavailable` (agent → why it cannot run), so that nothing the brief asked for is dropped silently."""
+    now = timezone.now()
+    runs = [AgentRun(plan_id=plan_id, agent=agent, depends_on=list(deps)) for agent, deps in graph.items()]
+    runs += [
+        AgentRun(plan_id=plan_id, agent=agent, status=AgentRunStatus.FAILED, error=why, finished_at=now)
+        for agent, why in unavailable.items()
+    ]
+    AgentRun.objects.bulk_create(runs, ignore_conflicts=True)
+    for agent, why in unavailable.items():
+        event_append(plan_id=plan_id, type="agent.failed", agent=agent, payload={"error": why})
+
+
+# --- Dispatch outbox ---------------------------------------------------------------------------------
+
+
+def dispatch_enqueue(*, plan_id: UUID, graph: Mapping[str, list[str]], reason: str, attempt: int = 0) -> PlanDispatch:
+    """Record the intent to run `graph`'s agents for a plan; call it in the transaction that decides it
+    (a re-drive, retry or replay is recorded as a `plan.redriven` event there too).
+
+    The caller publishes it after commit; the sweeper publishes it after PLAN_DISPATCH_GRACE seconds if
+    nobody has by then.
     """
-    cutoff = timezone.now() - stalled_after
-    stalled = list(
-        Plan.objects.filter(status=PlanStatus.RUNNING, updated_at__lt=cutoff)
-        .order_by("updated_at")
-        .values_list("id", flat=True)[:limit]
+    available_at = timezone.now() + timedelta(seconds=settings.PLAN_DISPATCH_GRACE)
+    if reason != "initial":
+        payload = {"agents": list(graph), "attempt": attempt, "reason": reason}
+        event_append(plan_id=plan_id, type="plan.redriven", payload=payload)
+    return PlanDispatch.objects.create(
+        plan_id=plan_id,
+        graph={agent: list(deps) for agent, deps in graph.items()},
+        reason=reason,
+        attempt=attempt,
+        available_at=available_at,
     )
-    counts = {"stalled": len(stalled), "redriven": 0, "finalized": 0, "skipped": 0, "deferred": 0, "errors": 0}
-    if stalled and max_backlog is not None and selectors.broker_backlog() > max_backlog:
-        counts["deferred"] = len(stalled)
-        return counts
-    for plan_id in stalled:
-        try:
-            outcome = plan_redrive(plan_id=plan_id, stalled_after=stalled_after, max_redrives=max_redrives)
-        except Exception as exc:
-            logger.exception("The reconciler could not drive plan %s", plan_id)
-            if not isinstance(exc, TRANSIENT_DATABASE_ERRORS):
-                plan_fail(plan_id=plan_id, error=f"The reconciler could not finish the plan: {exc}")
-            outcome = "errors"
-        counts[outcome] += 1
-    return counts
 
 
-def plan_redrive(*, plan_id: UUID, stalled_after: timedelta, max_redrives: int) -> str:
-    """Re-enqueue a stalled plan's unfinished agents ("redriven"); finalize it instead when none are
-    left or it has been re-driven `max_redrives` times ("finalized"). A plan that made progress within
-    `stalled_after * 2**redrives` (re-drives so far) is left alone ("skipped")."""
+def dispatch_claim_due(*, limit: int, lease: timedelta) -> list[PlanDispatch]:
+    """Take up to `limit` pending dispatches that are due, for `lease` (rows another sweeper holds are
+    skipped, and a sweeper that dies mid-way leaves them due again when the lease ends). Dispatches of
+    plans that are no longer running are cancelled instead: nothing should run for them any more."""
+    now = timezone.now()
     with transaction.atomic():
-        if _plan_lock(plan_id) != PlanStatus.RUNNING:
-            return "skipped"
-        redrives = PlanEvent.objects.filter(plan_id=plan_id, type="plan.redriven").count()
-        quiet_since = timezone.now() - stalled_after * 2**redrives
-        if Plan.objects.filter(pk=plan_id, updated_at__gte=quiet_since).exists():
-            return "skipped"
-        runs = {run.agent: run for run in AgentRun.objects.filter(plan_id=plan_id)}
-        unfinished = [agent for agent, run in runs.items() if not run.is_finished]
-        if not unfinished or redrives >= max_redrives:
-            plan_finalize(plan_id=plan_id)
-            return "finalized"
-        graph = {agent: [dep for dep in runs[agent].depends_on if dep in unfinished] for agent in unfinished}
-        Plan.objects.filter(pk=plan_id).update(updated_at=timezone.now())
-        transaction.on_commit(lambda: plan_dispatch(plan_id=plan_id, graph=graph, redrive=redrives + 1), robust=True)
-    return "redriven"
+        due = list(
+            PlanDispatch.objects.select_for_update(skip_locked=True)
+            .filter(state=DispatchState.PENDING, available_at__lte=now)
+            .select_related("plan")
+            .order_by("available_at")[:limit]
+        )
+        live = [row for row in due if row.plan.status == PlanStatus.RUNNING]
+        PlanDispatch.objects.filter(pk__in=[row.pk for row in live]).update(available_at=now + lease)
+        ended = [row.pk for row in due if row.plan.status != PlanStatus.RUNNING]
+        PlanDispatch.objects.filter(pk__in=ended).update(state=DispatchState.CANCELLED)
+    return live
+
+
+def dispatch_mark_sent(*, dispatch: PlanDispatch) -> bool:
+    """pending → sent, once the broker has taken the chord; records when the plan was first dispatched,
+    and a `plan.dispatched` event when that happened only after failed attempts."""
+    now = timezone.now()
+    with transaction.atomic():
+        if not PlanDispatch.objects.filter(pk=dispatch.pk, state=DispatchState.PENDING).update(
+            state=DispatchState.SENT, sent_at=now
+        ):
+            return False
+        Plan.objects.filter(pk=dispatch.plan_id, dispatched_at__isnull=True).update(dispatched_at=now)
+        if dispatch.publish_attempts and plan_lock(dispatch.plan_id) == PlanStatus.RUNNING:
+            event_append(plan_id=dispatch.plan_id, type="plan.dispatched", payload={"after": dispatch.publish_attempts})
+    return True
+
+
+def dispatch_mark_failed(*, dispatch: PlanDispatch, error: str) -> None:
+    """A publish failed: try again later (backing off up to a minute); the first failure of a dispatch
+    is recorded as a `plan.dispatch_failed` event, so a client sees why its plan waits."""
+    attempts = dispatch.publish_attempts + 1
+    delay = min(60, settings.PLAN_DISPATCH_SWEEP_INTERVAL * 2 ** (attempts - 1))
+    with transaction.atomic():
+        updated = PlanDispatch.objects.filter(pk=dispatch.pk, state=DispatchState.PENDING).update(
+            publish_attempts=attempts, last_error=error[:2000], available_at=timezone.now() + timedelta(seconds=delay)
+        )
+        if updated and attempts == 1 and plan_lock(dispatch.plan_id) == PlanStatus.RUNNING:
+            event_append(plan_id=dispatch.plan_id, type="plan.dispatch_failed", payload={"error": error[:500]})
+    dispatch.publish_attempts = attempts
+
+
+# --- Dead letters ------------------------------------------------------------------------------------
+
+
+def dead_letter_record(
+    *,
+    task_name: str,
+    task_id: str,
+    reason: str,
+    error: str,
+    plan_id: UUID | str | None = None,
+    agent: str = "",
+    args: list[Any] | tuple[Any, ...] = (),
+    kwargs: Mapping[str, Any] | None = None,
+    traceback: str = "",
+    attempts: int = 0,
+) -> DeadLetter:
+    """Keep a task that ended for good without doing its work; once per task id (a redelivered failure
+    does not add a second letter)."""
+    values = {
+        "task_name": task_name,
+        "plan_id": plan_id if plan_id and Plan.objects.filter(pk=plan_id).exists() else None,
+        "agent": agent,
+        "args": list(args),
+        "kwargs": dict(kwargs or {}),
+        "reason": reason,
+        "error": error[:4000],
+        "traceback": traceback[-20000:],
+        "attempts": attempts,
+    }
+    if not task_id:
+        return DeadLetter.objects.create(task_id="", **values)
+    letter, _ = DeadLetter.objects.get_or_create(task_id=task_id, reason=reason, defaults=values)
+    return letter
+
+
+def dead_letter_claim(*, dead_letter_id: int, actor=None) -> DeadLetter | None:
+    """Mark a letter replayed (by `actor`) and return it; None if it was replayed already, so that
+    two replay requests replay it once."""
+    if not DeadLetter.objects.filter(pk=dead_letter_id, replayed_at__isnull=True).update(
+        replayed_at=timezone.now(), replayed_by=actor
+    ):
+        return None
+    return DeadLetter.objects.get(pk=dead_letter_id)
+
+
+def dead_letter_outcome(*, dead_letter_id: int, outcome: str) -> None:
+    """Record what a replay did."""
+    DeadLetter.objects.filter(pk=dead_letter_id).update(replay_outcome=outcome[:200])
+
+
+def plan_reopen(*, plan_id: UUID, agents: list[str], reason: str) -> dict[str, list[str]]:
+    """partial | failed → running for a retry of `agents` (those of them that failed or timed out): their
+    runs go back to pending and the plan's result is cleared; the caller enqueues their dispatch in the
+    same transaction.
+
+    Returns the graph to run (empty, and nothing changed, when none of `agents` had failed). Raises
+    IllegalTransition for a plan that is not partial or failed.
+    """
+    with transaction.atomic():
+        status = plan_lock(plan_id)
+        if status not in (PlanStatus.PARTIAL, PlanStatus.FAILED):
+            raise IllegalTransition(str(status), PlanStatus.RUNNING)
+        failed = {AgentRunStatus.FAILED, AgentRunStatus.TIMED_OUT}
+        runs = {run.agent: run for run in AgentRun.objects.filter(plan_id=plan_id, agent__in=agents, status__in=failed)}
+        if not runs:
+            return {}
+        graph = {agent: [dep for dep in run.depends_on if dep in runs] for agent, run in runs.items()}
+        AgentRun.objects.filter(pk__in=[run.pk for run in runs.values()]).update(
+            status=AgentRunStatus.PENDING, attempts=0, task_id="", result=None, error="", started_at=None,
+            finished_at=None, duration_ms=None,
+        )  # fmt: skip
+        plan_transition(
+            plan_id=plan_id,
+            to=PlanStatus.RUNNING,
+            payload={"agents": sorted(runs), "reason": reason},
+            changes={"result": None, "error": "", "finished_at": None},
+        )
+    return graph
 
 
 CATALOG_PATH = Path(__file__).resolve().parent / "catalog" / "catalog.json"

@@ -12,9 +12,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from agents import services
 from api.serializers import PlanCreateInputSerializer
 from events import selectors as event_selectors
-from planning import selectors, services
+from planning import selectors
 from planning.models import AgentRunStatus, Plan
 
 PAST_PLANS = 20

@@ -4,6 +4,8 @@ Overlays (`dev`, `test`, `prod`) import everything from here and change only a f
 Every variable is listed in `.env.example`.
 """
 
+import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -96,6 +98,27 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL;",
         "timeout": 10,
     }
+else:
+    # Every wait on PostgreSQL is bounded (docs/reliability.md): a dead network cannot hold a connection
+    # attempt, a statement, a row lock or an open transaction for longer than these. The idle-in-transaction
+    # timeout is what frees the row locks of a session whose client vanished mid-transaction (a half-open
+    # connection); keepalives and the TCP user timeout let the client notice a dead peer.
+    DATABASES["default"]["OPTIONS"] = {
+        "connect_timeout": env.int("DATABASE_CONNECT_TIMEOUT", default=5),
+        "keepalives": 1,
+        "keepalives_idle": env.int("DATABASE_KEEPALIVES_IDLE", default=10),
+        "keepalives_interval": 5,
+        "keepalives_count": 3,
+        "tcp_user_timeout": env.int("DATABASE_TCP_USER_TIMEOUT_MS", default=20_000),
+        "options": " ".join(
+            f"-c {name}={env.int(variable, default=default)}"
+            for name, variable, default in (
+                ("statement_timeout", "DATABASE_STATEMENT_TIMEOUT_MS", 10_000),
+                ("lock_timeout", "DATABASE_LOCK_TIMEOUT_MS", 5_000),
+                ("idle_in_transaction_session_timeout", "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS", 15_000),
+            )
+        ),
+    }
 
 # --- Redis: broker, result backend, cache, circuit breakers ---------------------------------------
 # Unset means "embedded": `manage.py plan` and `manage.py demo` start a private Redis-protocol server
@@ -147,6 +170,34 @@ EVENT_RELAY_INTERVAL_SECONDS = env.float("EVENT_RELAY_INTERVAL_SECONDS", default
 EVENT_RELAY_BATCH = env.int("EVENT_RELAY_BATCH", default=500)
 EVENT_RELAY_LOOKBACK_HOURS = env.int("EVENT_RELAY_LOOKBACK_HOURS", default=24)
 
+# --- Agents -----------------------------------------------------------------------------------------
+# Retry policy and time limits: one default for every agent (and the planner), and per-agent overrides
+# as a JSON object in AGENT_<NAME>_POLICY, e.g. AGENT_VENUE_POLICY='{"max_retries": 5, "soft_time_limit": 5}'.
+# Catalog queries take milliseconds: the limits only bound a stuck dependency.
+AGENT_DEFAULT_POLICY = {
+    "max_retries": env.int("AGENT_MAX_RETRIES", default=3),
+    "retry_backoff": env.int("AGENT_RETRY_BACKOFF", default=1),
+    "retry_backoff_max": env.int("AGENT_RETRY_BACKOFF_MAX", default=8),
+    "retry_jitter": env.bool("AGENT_RETRY_JITTER", default=True),
+    "soft_time_limit": env.int("AGENT_SOFT_TIME_LIMIT", default=10),
+    "time_limit": env.int("AGENT_TIME_LIMIT", default=15),
+}
+AGENT_POLICY_OVERRIDES = {
+    match[1].lower(): env.json(key)
+    for key in sorted(os.environ)
+    if (match := re.fullmatch(r"AGENT_([A-Z][A-Z0-9_]*)_POLICY", key)) and match[1] != "DEFAULT"
+}
+# Circuit breaker around each agent's catalog provider; state shared by every worker through Redis.
+AGENT_BREAKER = {
+    "fail_max": env.int("AGENT_BREAKER_FAIL_MAX", default=5),
+    "reset_timeout": env.int("AGENT_BREAKER_RESET_TIMEOUT", default=30),
+    "storage": env("AGENT_BREAKER_STORAGE", default="redis"),
+}
+# Fault injection at the provider boundary, for tests and demos. JSON: agent -> {"error_rate": 0..1,
+# "latency_ms": int, "error": "transient" | "permanent", "ignore_soft_limit": bool}.
+AGENT_FAULTS = env.json("AGENT_FAULTS", default={})
+ANALYZER_RULES_PATH = env("ANALYZER_RULES_PATH", default="") or None
+
 # --- Celery ---------------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=REDIS_URL)
@@ -156,9 +207,10 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_RESULT_EXTENDED = False
 CELERY_RESULT_EXPIRES = env.int("CELERY_RESULT_EXPIRES", default=24 * 3600)
 CELERY_RESULT_BACKEND_ALWAYS_RETRY = True
-CELERY_RESULT_BACKEND_MAX_RETRIES = 10
-CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=60)
-CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=45)
+CELERY_RESULT_BACKEND_MAX_RETRIES = 3
+# Tasks other than the agents (the planner has its own policy above): sweeps and reconciles.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=20)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=25)
 # Late acknowledgement and requeue on a lost worker process: a task whose worker dies runs again.
 # Our tasks are idempotent (conditional state transitions, results upserted by plan and agent),
 # so running again is safe; the stock default (early ack) would lose the task instead.
@@ -168,57 +220,70 @@ CELERY_WORKER_DEDUPLICATE_SUCCESSFUL_TASKS = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = env.int("CELERY_WORKER_PREFETCH_MULTIPLIER", default=4)
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Unacked messages of a dead worker return after the visibility timeout; it must exceed the longest
-# task run plus the longest retry countdown (ETA messages are held unacked too).
-CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=300)
+# A warm shutdown waits at most this long for running tasks; what is left is handed back to the broker.
+CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = env.float("CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT", default=10.0)
+CELERY_WORKER_ENABLE_SOFT_SHUTDOWN_ON_IDLE = True
+# Publishing never blocks for long: a web request that cannot reach the broker leaves the plan in the
+# dispatch outbox (planning.PlanDispatch) for the sweeper instead of retrying for ~20 s.
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+CELERY_REDIS_SOCKET_TIMEOUT = 5
+# Every timeout below derives from the agents' time limits (docs/reliability.md): a dead worker's unacked
+# messages come back after the visibility timeout, which must exceed the longest task run plus its longest
+# retry countdown (ETA messages are held unacked too); the reconciler takes a plan for stalled only after
+# that, so it never races a redelivery. Any single fault is then recovered within about a minute.
+_longest_task = max(
+    CELERY_TASK_TIME_LIMIT,
+    *(
+        {**AGENT_DEFAULT_POLICY, **override}["time_limit"] + {**AGENT_DEFAULT_POLICY, **override}["retry_backoff_max"]
+        for override in [{}, *AGENT_POLICY_OVERRIDES.values()]
+    ),
+)
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=_longest_task + 10)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
     "unacked_restore_throttle": 1,
+    "socket_connect_timeout": CELERY_REDIS_SOCKET_CONNECT_TIMEOUT,
+    "socket_timeout": CELERY_REDIS_SOCKET_TIMEOUT,
+    "socket_keepalive": True,
+    "health_check_interval": 10,
 }
-CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "retry_policy": {"max_retries": 3, "interval_start": 0, "interval_step": 0.5, "interval_max": 1},
+}
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 
-# --- Agents -----------------------------------------------------------------------------------------
-# Retry policy and time limits per agent. Override one agent with a JSON object in the environment,
-# e.g. AGENT_VENUE_POLICY='{"max_retries": 5, "soft_time_limit": 10}'.
-AGENT_NAMES = ("theme", "venue", "cake", "budget", "planner")
-AGENT_DEFAULT_POLICY = {
-    "max_retries": env.int("AGENT_MAX_RETRIES", default=3),
-    "retry_backoff": env.int("AGENT_RETRY_BACKOFF", default=1),
-    "retry_backoff_max": env.int("AGENT_RETRY_BACKOFF_MAX", default=30),
-    "retry_jitter": env.bool("AGENT_RETRY_JITTER", default=True),
-    "soft_time_limit": env.int("AGENT_SOFT_TIME_LIMIT", default=20),
-    "time_limit": env.int("AGENT_TIME_LIMIT", default=30),
-}
-AGENT_POLICIES = {
-    name: {**AGENT_DEFAULT_POLICY, **env.json(f"AGENT_{name.upper()}_POLICY", default={})} for name in AGENT_NAMES
-}
-# Circuit breaker around each agent's catalog provider; state shared by every worker through Redis.
-AGENT_BREAKER = {
-    "fail_max": env.int("AGENT_BREAKER_FAIL_MAX", default=5),
-    "reset_timeout": env.int("AGENT_BREAKER_RESET_TIMEOUT", default=30),
-    "storage": env("AGENT_BREAKER_STORAGE", default="redis"),
-}
-# Fault injection at the provider boundary, for tests and demos. JSON: agent -> {"error_rate": 0..1,
-# "latency_ms": int, "error": "transient" | "permanent"}.
-AGENT_FAULTS = env.json("AGENT_FAULTS", default={})
-ANALYZER_RULES_PATH = env("ANALYZER_RULES_PATH", default="") or None
-
-# --- Reconciler -------------------------------------------------------------------------------------
+# --- Reconciler and dispatch outbox -------------------------------------------------------------------
 # A running plan with no event for PLAN_STALLED_AFTER seconds is driven on from the database: its
-# unfinished agents run again (at most PLAN_MAX_REDRIVES times), or it is finalized with what it has.
-PLAN_STALLED_AFTER = env.int("PLAN_STALLED_AFTER", default=600)
+# unfinished agents run again (at most PLAN_MAX_REDRIVES times, each re-drive waiting twice as long as the
+# one before), or it is finalized with what it has.
+PLAN_STALLED_AFTER = env.int("PLAN_STALLED_AFTER", default=CELERY_VISIBILITY_TIMEOUT + 10)
 PLAN_MAX_REDRIVES = env.int("PLAN_MAX_REDRIVES", default=3)
 # Above this many waiting messages, stalled plans are most likely queued, not lost: wait.
 PLAN_RECONCILE_MAX_BACKLOG = env.int("PLAN_RECONCILE_MAX_BACKLOG", default=1000)
-PLAN_RECONCILE_INTERVAL = env.int("PLAN_RECONCILE_INTERVAL", default=60)
+PLAN_RECONCILE_INTERVAL = env.int("PLAN_RECONCILE_INTERVAL", default=5)
+# Dispatches the web process could not publish (broker down) are published by the sweeper; a fresh one is
+# left to the web process for PLAN_DISPATCH_GRACE seconds. After a failed publish the web process stops
+# trying for PLAN_DISPATCH_BREAKER_RESET seconds, so a broker outage costs new plans no latency.
+PLAN_DISPATCH_SWEEP_INTERVAL = env.int("PLAN_DISPATCH_SWEEP_INTERVAL", default=2)
+PLAN_DISPATCH_GRACE = env.int("PLAN_DISPATCH_GRACE", default=5)
+PLAN_DISPATCH_BREAKER_RESET = env.int("PLAN_DISPATCH_BREAKER_RESET", default=5)
 CELERY_BEAT_SCHEDULE = {
     "reconcile-stalled-plans": {
         "task": "agents.reconcile",
         "schedule": PLAN_RECONCILE_INTERVAL,
         "options": {"expires": PLAN_RECONCILE_INTERVAL},
     },
+    "sweep-dispatch-outbox": {
+        "task": "agents.dispatch_sweep",
+        "schedule": PLAN_DISPATCH_SWEEP_INTERVAL,
+        "options": {"expires": PLAN_DISPATCH_SWEEP_INTERVAL},
+    },
 }
+# The worker touches this file while its consumer loop is alive (liveness probe: see docs/reliability.md).
+WORKER_LIVENESS_FILE = env("WORKER_LIVENESS_FILE", default="")
 
 # --- REST API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {

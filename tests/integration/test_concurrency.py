@@ -6,6 +6,7 @@ import time
 import pytest
 from django.db import connection, transaction
 
+from agents import services as orchestration
 from planning import services
 from planning.models import AgentRun, Plan, PlanEvent
 
@@ -98,10 +99,51 @@ def test_finalize_and_a_late_agent_never_interleave(user):
         services.agent_run_finish(plan_id=plan.id, agent="venue", status="succeeded", result={"summary": "s"})
 
     thread, errors = in_thread(late_finish)
-    final = services.plan_finalize(plan_id=plan.id)
+    final = orchestration.plan_finalize(plan_id=plan.id)
     thread.join()
     assert not errors
     types = list(PlanEvent.objects.filter(plan=plan).order_by("seq").values_list("type", flat=True))
     assert types[-1] == f"plan.{final.status}", "nothing is logged after the plan's final event"
     run = AgentRun.objects.get(plan=plan, agent="venue")
     assert (final.status, run.status) in (("complete", "succeeded"), ("failed", "failed"))
+
+
+def test_the_reconciler_skips_a_plan_another_process_holds_instead_of_waiting(user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    plan = running_plan(user)
+    Plan.objects.filter(pk=plan.id).update(updated_at=timezone.now() - timedelta(hours=1))
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_plan():
+        with transaction.atomic():
+            services.plan_lock(plan.id)
+            holding.set()
+            release.wait(10)
+
+    thread, errors = in_thread(hold_the_plan)
+    assert holding.wait(5)
+    started = time.monotonic()
+    counts = orchestration.plan_reconcile(stalled_after=timedelta(minutes=1), max_redrives=3)
+    assert time.monotonic() - started < 2, "the reconciler waited for the lock"
+    assert counts["stalled"] == 1 and counts["skipped"] == 1
+    release.set()
+    thread.join()
+    assert not errors
+    assert Plan.objects.get(pk=plan.id).status == "running"
+
+
+def test_postgresql_bounds_every_wait(db):
+    with connection.cursor() as cursor:
+        settings_now = {}
+        for name in ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout"):
+            cursor.execute(f"SHOW {name}")
+            settings_now[name] = cursor.fetchone()[0]
+    assert settings_now == {
+        "statement_timeout": "10s",
+        "lock_timeout": "5s",
+        "idle_in_transaction_session_timeout": "15s",
+    }
+    assert connection.get_connection_params()["keepalives"] == 1

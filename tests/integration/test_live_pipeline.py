@@ -7,8 +7,8 @@ chord in Redis, and the worker writes to the test database.
 import time
 
 import pytest
-from django.conf import settings
 
+from agents.base import agent_policy
 from agents.faults import fault_set
 from planning.models import AgentRun, Plan, PlanEvent
 from tests.conftest import client_for
@@ -78,14 +78,14 @@ def test_an_agent_that_keeps_failing_gives_a_partial_plan_and_the_chord_does_not
     assert plan["result"]["missing"] == ["venue"] and plan["result"]["venue"] is None
     assert plan["result"]["cake"] and plan["result"]["theme"]
     venue = AgentRun.objects.get(plan_id=plan["id"], agent="venue")
-    attempts = settings.AGENT_POLICIES["venue"]["max_retries"] + 1
+    attempts = agent_policy("venue")["max_retries"] + 1
     assert (venue.status, venue.attempts) == ("failed", attempts)
     assert PlanEvent.objects.filter(plan_id=plan["id"], agent="venue", type="agent.retrying").count() == attempts - 1
     assert_gapless_events(plan["id"])
 
 
 def test_an_agent_past_its_soft_time_limit_times_out_and_the_plan_is_partial(catalog, user, worker):
-    limit = settings.AGENT_POLICIES["cake"]["soft_time_limit"]
+    limit = agent_policy("cake")["soft_time_limit"]
     fault_set("cake", latency_ms=int((limit + 1) * 1000))
     client = client_for(user)
     plan = wait_for_end(client, client.post("/api/v1/plans/", {"text": KIDS_PARTY}, format="json").json()["id"])

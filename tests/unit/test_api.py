@@ -5,7 +5,8 @@ import pytest
 from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
 
-from planning import services
+from agents import services as orchestration
+from planning.models import PlanDispatch
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
@@ -54,15 +55,21 @@ def test_refresh_rotates_and_revokes_the_old_refresh_token(user):
     assert again.status_code == 401
 
 
-def test_create_answers_201_with_the_plan_and_its_brief(catalog, api, django_capture_on_commit_callbacks):
+def test_create_answers_with_the_plan_and_its_brief_and_puts_its_dispatch_in_the_outbox(
+    catalog, api, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=False) as dispatched:
         response = api.post("/api/v1/plans/", {"text": KIDS_PARTY}, format="json")
-    assert response.status_code == 201, response.content
+    # Inside the test's transaction nothing commits, so the chord is not published yet: 202, queued.
+    assert response.status_code == 202, response.content
     body = response.json()
-    assert body["status"] == "running"
+    assert body["status"] == "running" and body["dispatched_at"] is None
     assert body["brief"]["dietary_needs"] == ["gluten_free"]
     assert {run["agent"] for run in body["agent_runs"]} == {"theme", "venue", "cake", "budget"}
     assert len(dispatched) == 1
+    outbox = PlanDispatch.objects.get(plan_id=body["id"])
+    assert (outbox.state, outbox.reason) == ("pending", "initial")
+    assert outbox.graph == {"theme": [], "venue": [], "cake": ["theme"], "budget": []}
 
 
 def test_structured_fields_override_the_text(catalog, api):
@@ -105,8 +112,8 @@ def test_malformed_json_and_other_media_types_are_refused(api):
 
 
 def test_users_see_only_their_own_plans(catalog, user, other_user):
-    mine = services.plan_create(owner=user, text=KIDS_PARTY)
-    theirs = services.plan_create(owner=other_user, text="wedding for 100 in Chicago")
+    mine = orchestration.plan_create(owner=user, text=KIDS_PARTY)
+    theirs = orchestration.plan_create(owner=other_user, text="wedding for 100 in Chicago")
     alice = client_for(user)
     listed = alice.get("/api/v1/plans/").json()["results"]
     assert [item["id"] for item in listed] == [str(mine.id)]
@@ -124,7 +131,7 @@ def test_unknown_routes_and_ids_answer_json_404(api):
 def test_plan_creation_is_rate_limited_with_retry_after(catalog, api, monkeypatch):
     monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"plan_create": "2/min", "token": "20/min"})
     statuses = [api.post("/api/v1/plans/", {"text": KIDS_PARTY}, format="json") for _ in range(3)]
-    assert [response.status_code for response in statuses] == [201, 201, 429]
+    assert [response.status_code for response in statuses] == [202, 202, 429], "accepted (published at commit)"
     assert int(statuses[-1]["Retry-After"]) > 0
     assert error_code(statuses[-1]) == "throttled"
 
@@ -170,7 +177,7 @@ def test_garbage_bodies_get_400_never_500(api, body):
 )
 def test_hostile_text_is_stored_verbatim_and_planned(catalog, api, text):
     response = api.post("/api/v1/plans/", {"text": text}, format="json")
-    assert response.status_code == 201, response.content
+    assert response.status_code == 202, response.content
     body = response.json()
     assert body["request_text"] == text.strip()
     assert body["status"] == "running" and body["brief"]["party_type"]

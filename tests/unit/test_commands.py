@@ -12,9 +12,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 from django.test import Client
 
+from agents import services as orchestration
 from agents.faults import faults_list
 from partyproject.embedded import EmbeddedServices, free_port, wait_until
-from planning import services
 from planning.models import City, Venue
 from tests.conftest import user_create
 
@@ -123,7 +123,7 @@ def test_production_settings_pass_the_deploy_checks():
 @pytest.mark.django_db
 def test_admin_pages_show_plans_with_their_runs_and_events(catalog):
     staff = user_create("operator", is_staff=True, is_superuser=True)
-    plan = services.plan_create(owner=staff, text=KIDS_PARTY)
+    plan = orchestration.plan_create(owner=staff, text=KIDS_PARTY)
     client = Client()
     client.force_login(staff)
     for page in ("plan", "agentrun", "planevent", "city", "venue", "theme", "bakery", "cake"):

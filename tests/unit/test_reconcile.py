@@ -7,9 +7,10 @@ from django.core.management import call_command
 from django.db import OperationalError
 from django.utils import timezone
 
+from agents import services as orchestration
 from agents import tasks
 from planning import services
-from planning.models import AgentRun, Plan, PlanEvent
+from planning.models import AgentRun, Plan, PlanDispatch, PlanEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -18,15 +19,16 @@ STALLED = timedelta(minutes=10)
 
 
 def lost_plan(user):
-    """A plan accepted while its chord was lost (never enqueued), now quiet for an hour."""
-    plan = services.plan_create(owner=user, text=KIDS_PARTY)
+    """A plan whose chord the broker took and then lost (e.g. wiped), now quiet for an hour."""
+    plan = orchestration.plan_create(owner=user, text=KIDS_PARTY)
+    services.dispatch_mark_sent(dispatch=PlanDispatch.objects.get(plan=plan))
     Plan.objects.filter(pk=plan.id).update(updated_at=timezone.now() - timedelta(hours=1))
     return plan
 
 
 def reconcile(capture, max_redrives=3):
     with capture(execute=True):
-        return services.plan_reconcile(stalled_after=STALLED, max_redrives=max_redrives)
+        return orchestration.plan_reconcile(stalled_after=STALLED, max_redrives=max_redrives)
 
 
 def test_a_lost_plan_is_redriven_and_completes(catalog, user, eager_celery, django_capture_on_commit_callbacks):
@@ -41,7 +43,7 @@ def test_a_lost_plan_is_redriven_and_completes(catalog, user, eager_celery, djan
 
 def test_only_unfinished_agents_run_again(catalog, user, eager_celery, django_capture_on_commit_callbacks):
     plan = lost_plan(user)
-    tasks.theme_task.apply(args=(str(plan.id),))
+    tasks.AGENT_TASKS["theme"].apply(args=(str(plan.id),))
     Plan.objects.filter(pk=plan.id).update(updated_at=timezone.now() - timedelta(hours=1))
     reconcile(django_capture_on_commit_callbacks)
     assert PlanEvent.objects.get(plan=plan, type="plan.redriven").payload["agents"] == ["venue", "cake", "budget"]
@@ -51,15 +53,15 @@ def test_only_unfinished_agents_run_again(catalog, user, eager_celery, django_ca
 
 def test_a_recent_plan_is_left_alone(catalog, user, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
-        plan = services.plan_create(owner=user, text=KIDS_PARTY)
+        plan = orchestration.plan_create(owner=user, text=KIDS_PARTY)
     assert reconcile(django_capture_on_commit_callbacks)["stalled"] == 0
-    assert services.plan_redrive(plan_id=plan.id, stalled_after=STALLED, max_redrives=3) == "skipped"
+    assert orchestration.plan_redrive(plan_id=plan.id, stalled_after=STALLED, max_redrives=3) == "skipped"
 
 
 def test_after_max_redrives_the_plan_ends_with_what_it_has(catalog, user, django_capture_on_commit_callbacks):
     plan = lost_plan(user)
     with django_capture_on_commit_callbacks(execute=False):
-        counts = services.plan_reconcile(stalled_after=STALLED, max_redrives=0)
+        counts = orchestration.plan_reconcile(stalled_after=STALLED, max_redrives=0)
     assert counts["finalized"] == 1
     plan.refresh_from_db()
     assert plan.status == "failed", "no agent ever ran"
@@ -67,32 +69,11 @@ def test_after_max_redrives_the_plan_ends_with_what_it_has(catalog, user, django
     assert PlanEvent.objects.filter(plan=plan, type="agent.failed").count() == 4
 
 
-def test_a_broker_outage_at_dispatch_is_recovered_by_the_reconciler(
-    catalog, user, eager_celery, django_capture_on_commit_callbacks, monkeypatch
-):
-    from kombu.exceptions import OperationalError as BrokerError
-
-    real_dispatch = services.pipeline_dispatch
-
-    def broker_down(**kwargs):
-        raise BrokerError("Error 111 connecting to broker")
-
-    monkeypatch.setattr(services, "pipeline_dispatch", broker_down)
-    with django_capture_on_commit_callbacks(execute=True):
-        plan = services.plan_create(owner=user, text=KIDS_PARTY)
-    failed = PlanEvent.objects.get(plan=plan, type="plan.dispatch_failed")
-    assert "Error 111" in failed.payload["error"] and failed.seq == 4
-    assert Plan.objects.get(pk=plan.id).status == "running"
-
+def test_a_plan_whose_dispatch_waits_in_the_outbox_is_not_stalled(catalog, user, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        plan = orchestration.plan_create(owner=user, text=KIDS_PARTY)
     Plan.objects.filter(pk=plan.id).update(updated_at=timezone.now() - timedelta(hours=1))
-    assert reconcile(django_capture_on_commit_callbacks)["redriven"] == 1
-    assert not PlanEvent.objects.filter(plan=plan, type="plan.redriven").exists(), "a failed re-drive is not counted"
-    assert PlanEvent.objects.filter(plan=plan, type="plan.dispatch_failed").count() == 2
-
-    monkeypatch.setattr(services, "pipeline_dispatch", real_dispatch)
-    Plan.objects.filter(pk=plan.id).update(updated_at=timezone.now() - timedelta(hours=1))
-    reconcile(django_capture_on_commit_callbacks)
-    assert Plan.objects.get(pk=plan.id).status == "complete"
+    assert reconcile(django_capture_on_commit_callbacks)["stalled"] == 0, "the sweeper, not the reconciler, owns it"
 
 
 def test_reconcile_command_and_task(catalog, user, capsys, django_capture_on_commit_callbacks):
@@ -109,7 +90,7 @@ def test_an_outcome_that_cannot_be_recorded_still_returns_a_marker_on_the_last_a
     from agents.venue import VenueAgent
 
     with django_capture_on_commit_callbacks(execute=False):
-        plan = services.plan_create(owner=user, text=KIDS_PARTY)
+        plan = orchestration.plan_create(owner=user, text=KIDS_PARTY)
 
     def database_down(**kwargs):
         raise OperationalError("server closed the connection unexpectedly")
@@ -125,10 +106,10 @@ def test_an_outcome_that_cannot_be_recorded_still_returns_a_marker_on_the_last_a
 
 def test_the_marker_reports_the_stored_outcome(catalog, user, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
-        plan = services.plan_create(owner=user, text=KIDS_PARTY)
+        plan = orchestration.plan_create(owner=user, text=KIDS_PARTY)
     services.agent_run_start(plan_id=plan.id, agent="cake", task_id="t")
     services.agent_run_finish(plan_id=plan.id, agent="cake", status="failed", error="earlier copy failed")
-    assert tasks.cake_task.apply(args=(str(plan.id),)).get() == {"agent": "cake", "status": "failed"}
+    assert tasks.AGENT_TASKS["cake"].apply(args=(str(plan.id),)).get() == {"agent": "cake", "status": "failed"}
 
 
 def test_a_plan_that_cannot_be_finished_is_failed_and_does_not_block_the_others(
@@ -148,7 +129,7 @@ def test_a_plan_that_cannot_be_finished_is_failed_and_does_not_block_the_others(
 def test_while_the_broker_has_a_backlog_nothing_is_redriven(catalog, user, django_capture_on_commit_callbacks):
     plan = lost_plan(user)
     with django_capture_on_commit_callbacks(execute=False):
-        counts = services.plan_reconcile(stalled_after=STALLED, max_redrives=3, max_backlog=-1)
+        counts = orchestration.plan_reconcile(stalled_after=STALLED, max_redrives=3, max_backlog=-1)
     assert counts["deferred"] == 1 and counts["redriven"] == 0
     assert Plan.objects.get(pk=plan.id).status == "running"
 
@@ -156,18 +137,18 @@ def test_while_the_broker_has_a_backlog_nothing_is_redriven(catalog, user, djang
 def test_each_redrive_waits_twice_as_long(catalog, user, django_capture_on_commit_callbacks):
     plan = lost_plan(user)
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.plan_redrive(plan_id=plan.id, stalled_after=STALLED, max_redrives=3) == "redriven"
+        assert orchestration.plan_redrive(plan_id=plan.id, stalled_after=STALLED, max_redrives=3) == "redriven"
     assert PlanEvent.objects.filter(plan=plan, type="plan.redriven").count() == 1
     Plan.objects.filter(pk=plan.id).update(updated_at=timezone.now() - STALLED * 1.5)
-    assert services.plan_redrive(plan_id=plan.id, stalled_after=STALLED, max_redrives=3) == "skipped"
+    assert orchestration.plan_redrive(plan_id=plan.id, stalled_after=STALLED, max_redrives=3) == "skipped"
     Plan.objects.filter(pk=plan.id).update(updated_at=timezone.now() - STALLED * 2.5)
     with django_capture_on_commit_callbacks(execute=False):
-        assert services.plan_redrive(plan_id=plan.id, stalled_after=STALLED, max_redrives=3) == "redriven"
+        assert orchestration.plan_redrive(plan_id=plan.id, stalled_after=STALLED, max_redrives=3) == "redriven"
 
 
 def test_a_stale_task_cannot_take_back_a_run_a_redriven_copy_owns(catalog, user, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
-        plan = services.plan_create(owner=user, text=KIDS_PARTY)
+        plan = orchestration.plan_create(owner=user, text=KIDS_PARTY)
     services.agent_run_start(plan_id=plan.id, agent="venue", task_id="original")
     services.agent_run_start(plan_id=plan.id, agent="venue", task_id="copy")
     assert not services.agent_run_retrying(plan_id=plan.id, agent="venue", task_id="original", error="timeout")
@@ -177,7 +158,7 @@ def test_a_stale_task_cannot_take_back_a_run_a_redriven_copy_owns(catalog, user,
 
 def test_a_finish_is_accepted_from_retrying(catalog, user, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
-        plan = services.plan_create(owner=user, text=KIDS_PARTY)
+        plan = orchestration.plan_create(owner=user, text=KIDS_PARTY)
     services.agent_run_start(plan_id=plan.id, agent="venue", task_id="t")
     assert services.agent_run_retrying(plan_id=plan.id, agent="venue", task_id="t", error="timeout")
     assert services.agent_run_finish(plan_id=plan.id, agent="venue", status="succeeded", result={"summary": "s"})
@@ -193,7 +174,7 @@ def test_a_result_that_cannot_be_stored_fails_the_run_and_still_returns_a_marker
             return {"summary": "s", "choices": {"not", "json"}}
 
     with django_capture_on_commit_callbacks(execute=False):
-        plan = services.plan_create(owner=user, text=KIDS_PARTY)
+        plan = orchestration.plan_create(owner=user, text=KIDS_PARTY)
     marker = UnstorableVenueAgent().execute(plan_id=str(plan.id), task_id="t", attempt=1, last_attempt=False)
     assert marker == {"agent": "venue", "status": "failed"}
     run = AgentRun.objects.get(plan=plan, agent="venue")
@@ -202,7 +183,7 @@ def test_a_result_that_cannot_be_stored_fails_the_run_and_still_returns_a_marker
 
 def test_failing_a_plan_closes_its_unfinished_runs(catalog, user, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
-        plan = services.plan_create(owner=user, text=KIDS_PARTY)
+        plan = orchestration.plan_create(owner=user, text=KIDS_PARTY)
     services.agent_run_start(plan_id=plan.id, agent="venue", task_id="t")
     assert services.plan_fail(plan_id=plan.id, error="planner crashed")
     assert set(AgentRun.objects.filter(plan=plan).values_list("status", flat=True)) == {"failed"}

@@ -1,5 +1,6 @@
 import pytest
 
+from agents import services as orchestration
 from planning import services
 from planning.models import AgentRun, Bakery, Cake, City, Plan, PlanEvent, Theme, Venue
 
@@ -16,7 +17,7 @@ def test_plan_create_persists_brief_runs_and_events_and_dispatches_after_commit(
     catalog, user, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        plan = services.plan_create(owner=user, text=KIDS_PARTY)
+        plan = orchestration.plan_create(owner=user, text=KIDS_PARTY)
     assert len(callbacks) == 1
     assert plan.status == "running" and plan.version == 3
     assert plan.brief["city"] == "austin" and plan.brief["guest_count"] == 25
@@ -59,7 +60,7 @@ def test_event_sequence_has_no_gaps_even_after_a_rollback(user):
 
 
 def running_plan(user, text=KIDS_PARTY):
-    return services.plan_create(owner=user, text=text)
+    return orchestration.plan_create(owner=user, text=text)
 
 
 def test_agent_run_lifecycle_is_idempotent(catalog, user):
@@ -97,19 +98,19 @@ def test_finalize_closes_unfinished_runs_and_ends_partial_once(catalog, user):
         services.agent_run_finish(
             plan_id=plan.id, agent=agent, status="succeeded", result={"summary": agent, "choices": []}
         )
-    finished = services.plan_finalize(plan_id=plan.id)
+    finished = orchestration.plan_finalize(plan_id=plan.id)
     assert finished.status == "partial"
     assert finished.result["missing"] == ["cake", "theme", "venue"]
     assert AgentRun.objects.get(plan=plan, agent="venue").status == "failed"
     events_before = PlanEvent.objects.filter(plan=plan).count()
-    assert services.plan_finalize(plan_id=plan.id).status == "partial"
+    assert orchestration.plan_finalize(plan_id=plan.id).status == "partial"
     assert PlanEvent.objects.filter(plan=plan).count() == events_before
     assert event_types(plan.id)[-1] == "plan.partial"
 
 
 def test_finalize_and_fail_tolerate_a_missing_plan():
     missing = "00000000-0000-0000-0000-000000000000"
-    assert services.plan_finalize(plan_id=missing) is None
+    assert orchestration.plan_finalize(plan_id=missing) is None
     assert services.plan_fail(plan_id=missing, error="gone") is False
 
 

@@ -156,14 +156,20 @@ def test_the_session_user_is_used_when_no_token_is_given(user):
     assert async_to_sync(auth.scope_user)({"headers": [], "user": AnonymousUser()}) is None
 
 
-def test_the_wake_up_never_raises_when_the_channel_layer_is_down(settings, caplog):
+def test_the_wake_up_never_raises_or_blocks_when_the_channel_layer_is_down(settings, caplog):
     settings.CHANNEL_LAYERS = {
         "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]}}
     }
-    notify.plan_wake(plan_id=uuid4())
+    sent = notify.plan_wake(plan_id=uuid4())
+    assert sent is not None
+    with pytest.raises(Exception):  # noqa: B017 - whatever the connection error, it stays in the sender
+        sent.result(timeout=10)
     assert "Could not signal new events" in caplog.text
+    full = notify.WakeSender()
+    full.pending = notify.MAX_PENDING
+    assert full.send(object(), uuid4()) is None, "beyond the bound a wake-up is dropped"
     settings.CHANNEL_LAYERS = {}
-    notify.plan_wake(plan_id=uuid4())  # no layer configured: nothing to do
+    assert notify.plan_wake(plan_id=uuid4()) is None  # no layer configured: nothing to do
 
 
 def test_the_feed_cache_answers_only_what_it_holds():

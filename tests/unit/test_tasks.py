@@ -2,12 +2,12 @@
 
 import pybreaker
 import pytest
-from django.conf import settings
 
+from agents import services as orchestration
 from agents import tasks
+from agents.base import agent_policy
 from agents.breaker import breaker_for
 from agents.faults import fault_clear, fault_set, faults_list
-from planning import services
 from planning.models import AgentRun, PlanEvent
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +21,7 @@ def run_plan(catalog, user, eager_celery, django_capture_on_commit_callbacks):
 
     def run():
         with django_capture_on_commit_callbacks(execute=True):
-            plan = services.plan_create(owner=user, text=KIDS_PARTY)
+            plan = orchestration.plan_create(owner=user, text=KIDS_PARTY)
         plan.refresh_from_db()
         return plan
 
@@ -47,7 +47,7 @@ def test_transient_failures_retry_then_return_the_failure_marker(run_plan):
     fault_set("venue", error_rate=1.0)
     plan = run_plan()
     venue = AgentRun.objects.get(plan=plan, agent="venue")
-    attempts = settings.AGENT_POLICIES["venue"]["max_retries"] + 1
+    attempts = agent_policy("venue")["max_retries"] + 1
     assert (venue.status, venue.attempts) == ("failed", attempts)
     assert venue.error.startswith(f"Gave up after {attempts} attempts")
     assert plan.status == "partial" and plan.result["missing"] == ["venue"]
@@ -79,20 +79,25 @@ def test_the_breaker_opens_after_repeated_failures_and_fails_fast(run_plan):
 def test_a_redelivered_task_for_a_finished_run_does_nothing(run_plan):
     plan = run_plan()
     events = PlanEvent.objects.filter(plan=plan).count()
-    assert tasks.venue_task.apply(args=(str(plan.id),)).get() == {"agent": "venue", "status": "succeeded"}
+    assert tasks.AGENT_TASKS["venue"].apply(args=(str(plan.id),)).get() == {"agent": "venue", "status": "succeeded"}
     assert tasks.planner.apply(args=(str(plan.id),)).get() == "complete"
     assert PlanEvent.objects.filter(plan=plan).count() == events
 
 
 def test_a_task_for_an_unknown_plan_is_a_quiet_no_op(db, eager_celery):
     missing = "00000000-0000-0000-0000-000000000000"
-    assert tasks.theme_task.apply(args=(missing,)).get() == {"agent": "theme", "status": "missing"}
+    assert tasks.AGENT_TASKS["theme"].apply(args=(missing,)).get() == {"agent": "theme", "status": "missing"}
     assert tasks.planner.apply(args=(missing,)).get() == "missing"
 
 
 def test_faults_can_be_listed_and_cleared(db):
     fault_set("venue", error_rate=0.5, latency_ms=10)
-    assert faults_list()["venue"] == {"error_rate": 0.5, "latency_ms": 10, "error": "transient"}
+    assert faults_list()["venue"] == {
+        "error_rate": 0.5,
+        "latency_ms": 10,
+        "error": "transient",
+        "ignore_soft_limit": False,
+    }
     fault_clear("venue")
     assert "venue" not in faults_list()
     with pytest.raises(ValueError):

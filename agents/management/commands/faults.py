@@ -17,6 +17,9 @@ class Command(BaseCommand):
         inject.add_argument("--error-rate", type=float, default=1.0)
         inject.add_argument("--latency-ms", type=int, default=0)
         inject.add_argument("--error", choices=FAULT_KINDS, default="transient")
+        inject.add_argument(
+            "--ignore-soft-limit", action="store_true", help="The latency is a stuck call only the hard limit ends."
+        )
         clear = commands.add_parser("clear", help="Remove one agent's fault, or all.")
         clear.add_argument("agent", nargs="?")
         commands.add_parser("list", help="Show the faults in force.")
@@ -29,6 +32,7 @@ class Command(BaseCommand):
                     error_rate=options["error_rate"],
                     latency_ms=options["latency_ms"],
                     error=options["error"],
+                    ignore_soft_limit=options["ignore_soft_limit"],
                 )
             except ValueError as exc:
                 raise CommandError(str(exc)) from exc

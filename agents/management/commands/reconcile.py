@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from planning.services import plan_reconcile
+from agents.services import plan_reconcile
 
 
 class Command(BaseCommand):

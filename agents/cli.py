@@ -11,8 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from partyproject.embedded import EmbeddedServices, redis_use
-
-from .models import City, Plan
+from planning.models import City, Plan
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo-party-2026"
@@ -49,7 +48,7 @@ def pipeline_services(*, start_worker: bool, beat: bool = False) -> Iterator[Emb
             redis_use(services.start_broker())
         if start_worker or embedded:
             schedule = settings.BASE_DIR / "var" / "celerybeat-schedule"
-            services.start_worker(extra_args=["--beat", "--schedule", str(schedule)] if beat else ())
+            services.start_worker(extra_args=["--beat", "--schedule", str(schedule)] if beat else (), supervise=True)
         yield services
 
 

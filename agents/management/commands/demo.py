@@ -6,8 +6,8 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from agents import cli, services
 from partyproject.embedded import free_port, port_in_use, wait_until
-from planning import cli, services
 
 SAMPLE_REQUEST = "30th birthday, 40 guests, Austin, jazz theme, $3,000, one vegan"
 

@@ -5,7 +5,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from django.core.serializers.json import DjangoJSONEncoder
 
-from planning import cli, services
+from agents import cli, services
 
 
 class Command(BaseCommand):

@@ -1,0 +1,288 @@
+"""Orchestration: how a plan moves through the agents — accepted and analysed, dispatched through the
+outbox, finalized by the FinalPlanner, rescued when Celery kills an agent, re-driven when it stalls, and
+retried or replayed. The records and their state changes are `planning.services`'; this module decides
+what happens next and talks to the broker.
+"""
+
+import logging
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+import pybreaker
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from planning import selectors
+from planning import services as records
+from planning.models import AgentRun, DeadLetter, Plan, PlanDispatch, PlanStatus
+
+from .analyzer import Brief, CityRef, InputAnalyzer, load_rules
+from .errors import TRANSIENT_ERRORS
+from .pipeline import pipeline_dispatch
+from .planner import AgentOutcome, FinalPlanner
+from .registry import agent_names
+
+logger = logging.getLogger(__name__)
+
+BROKER_AWAY = "The broker is unavailable; the plan waits in the outbox."
+KILLED = "The agent's task was stopped by the worker (hard time limit or lost worker) before it finished."
+
+
+def analyzer_build() -> InputAnalyzer:
+    """An InputAnalyzer with the configured rules and the catalog's cities."""
+    cities = [
+        CityRef(slug=slug, name=name, aliases=tuple(aliases or ())) for slug, name, aliases in selectors.city_rows()
+    ]
+    return InputAnalyzer(rules=load_rules(settings.ANALYZER_RULES_PATH), cities=cities, today=timezone.localdate())
+
+
+def plan_create(*, owner, text: str = "", fields: Mapping[str, Any] | None = None) -> Plan:
+    """Persist a party request, analyse it and record the intent to run its agents, in one transaction;
+    after commit the chord is published (or left in the outbox for the sweeper if the broker is away).
+
+    Either the plan exists with its brief, agent runs, events and dispatch, or nothing was written.
+    """
+    request_fields = {key: value for key, value in (fields or {}).items() if value not in (None, "", [])}
+    with transaction.atomic():
+        plan = records.plan_record(owner=owner, text=text, fields=request_fields)
+        plan_analyze(plan_id=plan.id)
+    plan.refresh_from_db()
+    return plan
+
+
+def plan_analyze(*, plan_id: UUID) -> Brief:
+    """received → analyzing → running: write the brief and one pending run per agent, and enqueue the
+    dispatch. An agent the brief names but nobody registered fails at once, with the reason."""
+    with transaction.atomic():
+        records.plan_transition(plan_id=plan_id, to=PlanStatus.ANALYZING)
+        plan = Plan.objects.only("request_text", "request_fields").get(pk=plan_id)
+        brief = analyzer_build().analyze(text=plan.request_text, fields=plan.request_fields)
+        registered = set(agent_names())
+        unavailable = {
+            agent: f"No agent named {agent!r} is registered." for agent in brief.agents if agent not in registered
+        }
+        graph = {
+            agent: [dep for dep in brief.graph[agent] if dep not in unavailable]
+            for agent in brief.agents
+            if agent not in unavailable
+        }
+        records.agent_runs_create(plan_id=plan_id, graph=graph, unavailable=unavailable)
+        records.plan_transition(
+            plan_id=plan_id,
+            to=PlanStatus.RUNNING,
+            payload={"brief": brief.to_dict()},
+            changes={"brief": brief.to_dict()},
+        )
+        dispatch_enqueue(plan_id=plan_id, graph=graph, reason="initial")
+    return brief
+
+
+def dispatch_enqueue(*, plan_id: UUID, graph: Mapping[str, list[str]], reason: str, attempt: int = 0) -> None:
+    """Write a dispatch into the outbox and publish it right after commit (best effort: the sweeper
+    publishes whatever this could not)."""
+    dispatch = records.dispatch_enqueue(plan_id=plan_id, graph=graph, reason=reason, attempt=attempt)
+    transaction.on_commit(lambda: dispatch_publish(dispatch=dispatch), robust=True)
+
+
+def _dispatch_breaker() -> pybreaker.CircuitBreaker:
+    """This process's breaker around publishing: after a failed publish, skip the broker for a while."""
+    global _breaker
+    if _breaker is None:
+        _breaker = pybreaker.CircuitBreaker(
+            fail_max=1,
+            reset_timeout=settings.PLAN_DISPATCH_BREAKER_RESET,
+            throw_new_error_on_trip=False,
+            name="broker.publish",
+        )
+    return _breaker
+
+
+_breaker: pybreaker.CircuitBreaker | None = None
+
+
+def dispatch_publish(*, dispatch: PlanDispatch, force: bool = False) -> bool:
+    """Publish one dispatch's chord and mark it sent; False (and left pending, to try again later) when
+    the broker cannot take it. While this process's publish breaker is open only `force` (the sweeper)
+    tries, so that requests made during a broker outage answer at their normal speed."""
+    if not dispatch.graph:
+        records.dispatch_mark_sent(dispatch=dispatch)
+        return True
+    breaker = _dispatch_breaker()
+    try:
+        if force:
+            pipeline_dispatch(plan_id=str(dispatch.plan_id), graph=dispatch.graph)
+            breaker.close()
+        else:
+            breaker.call(pipeline_dispatch, plan_id=str(dispatch.plan_id), graph=dispatch.graph)
+    except pybreaker.CircuitBreakerError:
+        records.dispatch_mark_failed(
+            dispatch=dispatch, error="The broker is unavailable; the plan waits in the outbox."
+        )
+        return False
+    except Exception as exc:  # noqa: BLE001 - whatever the broker raised, the dispatch stays in the outbox
+        logger.warning("Could not publish the %s dispatch of plan %s: %s", dispatch.reason, dispatch.plan_id, exc)
+        if force:
+            breaker.open()
+        records.dispatch_mark_failed(dispatch=dispatch, error=f"{type(exc).__name__}: {exc}")
+        return False
+    records.dispatch_mark_sent(dispatch=dispatch)
+    return True
+
+
+def dispatch_sweep(*, limit: int = 200) -> dict[str, int]:
+    """Publish the outbox's due dispatches (the broker was down, or the process that wrote them died
+    before publishing). Stops at the first failure: the broker is most likely still away."""
+    counts = {"due": 0, "sent": 0, "failed": 0}
+    lease = timedelta(seconds=settings.PLAN_DISPATCH_GRACE)
+    for dispatch in records.dispatch_claim_due(limit=limit, lease=lease):
+        counts["due"] += 1
+        if dispatch_publish(dispatch=dispatch, force=True):
+            counts["sent"] += 1
+        else:
+            counts["failed"] += 1
+            break
+    return counts
+
+
+def plan_finalize(*, plan_id: UUID) -> Plan | None:
+    """The FinalPlanner's step: aggregate the agent runs into the plan and end it.
+
+    One transaction under the plan's lock: runs that never finished are closed as failed, so the
+    plan comes out partial, and no agent can change in between. Calling it again on an ended plan
+    changes nothing; a plan that no longer exists gives None.
+    """
+    with transaction.atomic():
+        if records.plan_lock(plan_id) != PlanStatus.RUNNING:
+            return Plan.objects.filter(pk=plan_id).first()
+        records.agent_runs_abandon(plan_id)
+        plan = Plan.objects.get(pk=plan_id)
+        outcomes = {
+            run.agent: AgentOutcome(status=run.status, result=run.result, error=run.error)
+            for run in AgentRun.objects.filter(plan_id=plan_id)
+        }
+        final = FinalPlanner().build(brief=Brief.from_dict(plan.brief), outcomes=outcomes)
+        records.plan_transition(
+            plan_id=plan_id,
+            to=final["status"],
+            payload={"total_cost": final["costs"]["total"], "missing": final["missing"]},
+            changes={"result": final},
+        )
+    plan.refresh_from_db()
+    return plan
+
+
+def plan_rescue(*, plan_id: UUID) -> Plan | None:
+    """The chord's error callback: a header task ended in FAILURE (Celery killed it at its hard time
+    limit, or its worker was lost for good), so the FinalPlanner will never run. Close the runs that
+    were stopped and finalize the plan from the database at once."""
+    with transaction.atomic():
+        if records.plan_lock(plan_id) != PlanStatus.RUNNING:
+            return Plan.objects.filter(pk=plan_id).first()
+        stopped = records.agent_runs_abandon(plan_id, reason=KILLED)
+        if stopped:
+            logger.warning("Plan %s: %s stopped by the worker; finalizing now", plan_id, ", ".join(stopped))
+    return plan_finalize(plan_id=plan_id)
+
+
+def plan_reconcile(
+    *, stalled_after: timedelta, max_redrives: int, max_backlog: int | None = None, limit: int = 100
+) -> dict[str, int]:
+    """Drive on the plans that stopped making progress; the database is the source of truth.
+
+    A plan is stalled when it is running, nothing has happened to it for `stalled_after`, and it has no
+    dispatch waiting in the outbox (a message lost with the broker's queues, a worker killed past its
+    redelivery). If all its runs have finished it is finalized; otherwise a new dispatch runs only the
+    unfinished agents. After `max_redrives` attempts the plan is finalized with what it has. While the
+    broker's backlog is over `max_backlog` no plan is re-driven (its messages are most likely waiting).
+
+    Each plan is handled in its own short transaction, and a plan another process holds is skipped,
+    never waited for. Running out of time (the task's soft limit) stops the loop; it fails no plan.
+    """
+    counts = {"stalled": 0, "redriven": 0, "finalized": 0, "skipped": 0, "deferred": 0, "errors": 0}
+    stalled = selectors.plans_stalled(before=timezone.now() - stalled_after, limit=limit)
+    counts["stalled"] = len(stalled)
+    if stalled and max_backlog is not None and selectors.broker_backlog() > max_backlog:
+        counts["deferred"] = len(stalled)
+        return counts
+    for plan_id in stalled:
+        try:
+            outcome = plan_redrive(plan_id=plan_id, stalled_after=stalled_after, max_redrives=max_redrives)
+        except SoftTimeLimitExceeded:
+            logger.warning("The reconciler ran out of time; the remaining plans wait for its next run")
+            break
+        except TRANSIENT_ERRORS:
+            logger.warning("The reconciler could not drive plan %s now; it will try again", plan_id, exc_info=True)
+            outcome = "errors"
+        except Exception as exc:
+            logger.exception("The reconciler could not drive plan %s", plan_id)
+            records.plan_fail(plan_id=plan_id, error=f"The reconciler could not finish the plan: {exc}")
+            outcome = "errors"
+        counts[outcome] += 1
+    return counts
+
+
+def plan_redrive(*, plan_id: UUID, stalled_after: timedelta, max_redrives: int) -> str:
+    """Re-enqueue a stalled plan's unfinished agents ("redriven"); finalize it instead when none are
+    left or it has been re-driven `max_redrives` times ("finalized"). A plan that made progress within
+    `stalled_after * 2**redrives` (re-drives so far), or that another process holds locked, is left
+    alone ("skipped")."""
+    with transaction.atomic():
+        status = (
+            Plan.objects.select_for_update(skip_locked=True).filter(pk=plan_id).values_list("status", flat=True).first()
+        )
+        if status != PlanStatus.RUNNING:
+            return "skipped"
+        redrives = PlanDispatch.objects.filter(plan_id=plan_id, reason="redrive").count()
+        quiet_since = timezone.now() - stalled_after * 2**redrives
+        if Plan.objects.filter(pk=plan_id, updated_at__gte=quiet_since).exists():
+            return "skipped"
+        runs = {run.agent: run for run in AgentRun.objects.filter(plan_id=plan_id)}
+        unfinished = [agent for agent, run in runs.items() if not run.is_finished]
+        if not unfinished or redrives >= max_redrives:
+            plan_finalize(plan_id=plan_id)
+            return "finalized"
+        graph = {agent: [dep for dep in runs[agent].depends_on if dep in unfinished] for agent in unfinished}
+        Plan.objects.filter(pk=plan_id).update(updated_at=timezone.now())
+        dispatch_enqueue(plan_id=plan_id, graph=graph, reason="redrive", attempt=redrives + 1)
+    return "redriven"
+
+
+def plan_retry(*, plan_id: UUID, agents: list[str] | None = None, reason: str = "retry") -> dict[str, list[str]]:
+    """Run a partial or failed plan's failed agents again (all of them, or those of `agents`), keeping
+    every other result; the FinalPlanner then assembles the plan anew. Returns the graph dispatched."""
+    names = agents if agents is not None else agent_names()
+    with transaction.atomic():
+        graph = records.plan_reopen(plan_id=plan_id, agents=list(names), reason=reason)
+        if graph:
+            attempt = PlanDispatch.objects.filter(plan_id=plan_id).count()
+            dispatch_enqueue(plan_id=plan_id, graph=graph, reason=reason, attempt=attempt)
+    return graph
+
+
+def dead_letter_replay(*, dead_letter_id: int, actor=None) -> str:
+    """Replay a dead letter once: an agent's letter re-runs that agent on its plan (through a retry
+    when the plan has ended, or a re-drive when it still runs); any other task is sent again with its
+    arguments. A letter already replayed is not replayed again. Returns what was done."""
+    letter = records.dead_letter_claim(dead_letter_id=dead_letter_id, actor=actor)
+    if letter is None:
+        return "already replayed"
+    outcome = _replay(letter)
+    records.dead_letter_outcome(dead_letter_id=dead_letter_id, outcome=outcome)
+    return outcome
+
+
+def _replay(letter: DeadLetter) -> str:
+    from .tasks import app
+
+    if letter.agent and letter.plan_id:
+        status = Plan.objects.filter(pk=letter.plan_id).values_list("status", flat=True).first()
+        if status in (PlanStatus.PARTIAL, PlanStatus.FAILED):
+            graph = plan_retry(plan_id=letter.plan_id, agents=[letter.agent], reason="replay")
+            return f"re-ran {', '.join(graph)} on the plan" if graph else "nothing to re-run: the agent has no failure"
+        return f"nothing to do: the plan is {status or 'gone'}"
+    app.send_task(letter.task_name, args=letter.args, kwargs=letter.kwargs)
+    return f"re-sent {letter.task_name}"
