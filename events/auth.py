@@ -8,7 +8,10 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidTok
 
 
 def user_for_token(raw: str):
-    """The active user a raw access token belongs to, or None for a missing, bad or expired one."""
+    """The active user a raw credential belongs to, or None for a missing, bad or expired one.
+
+    Today a JWT access token; another kind of credential (an API key) is one more lookup here.
+    """
     if not raw:
         return None
     authentication = JWTAuthentication()

@@ -8,6 +8,7 @@ subscribers in memory. A periodic check of the plans' heads catches up after a l
 import asyncio
 import contextlib
 import logging
+import weakref
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -149,7 +150,8 @@ class PlanHub:
                 logger.warning("Channel layer receive failed; retrying", exc_info=True)
                 await asyncio.sleep(1)
                 continue
-            feed = self.feeds.get(UUID(message.get("plan_id", "00000000-0000-0000-0000-000000000000")))
+            plan_id = message.get("plan_id")
+            feed = self.feeds.get(UUID(plan_id)) if plan_id else None
             if feed is not None:
                 feed.wake()
 
@@ -171,7 +173,7 @@ class PlanHub:
                     feed.wake()
 
 
-_hubs: dict[asyncio.AbstractEventLoop, PlanHub] = {}
+_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, PlanHub] = weakref.WeakKeyDictionary()
 
 
 def plan_hub() -> PlanHub:

@@ -77,6 +77,6 @@ def plan_wake(*, plan_id: UUID | str) -> Future | None:
         if layer is None:
             return None
         return wake_sender().send(layer, plan_id)
-    except Exception:  # noqa: BLE001 - the log is the truth; subscribers poll it anyway
+    except Exception:
         logger.warning("Could not signal new events of plan %s", plan_id, exc_info=True)
         return None

@@ -151,12 +151,15 @@ class EmbeddedServices:
                 process = self._spawn(command, "worker", env=env)
             self._stopping.wait(1)
 
-    def start_server(self, *, port: int, env: Mapping[str, str] | None = None) -> subprocess.Popen:
-        """Start the ASGI server (uvicorn: HTTP, WebSocket with permessage-deflate and pings) on 127.0.0.1:`port`."""
+    def start_server(
+        self, *, port: int, env: Mapping[str, str] | None = None, ping_seconds: float = 20
+    ) -> subprocess.Popen:
+        """Start the ASGI server on 127.0.0.1:`port`: uvicorn, for HTTP and WebSocket with permessage-deflate;
+        a WebSocket that does not answer a ping within `ping_seconds` is closed."""
         command = [
             sys.executable, "-m", "uvicorn", "partyproject.asgi:application", "--host", "127.0.0.1",
-            "--port", str(port), "--ws", "websockets-sansio", "--ws-ping-interval", "20", "--ws-ping-timeout", "20",
-            "--no-access-log", "--lifespan", "off",
+            "--port", str(port), "--ws", "websockets-sansio", "--ws-ping-interval", str(ping_seconds),
+            "--ws-ping-timeout", str(ping_seconds), "--no-access-log", "--lifespan", "off",
         ]  # fmt: skip
         return self._spawn(command, "web", env=env)
 

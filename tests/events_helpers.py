@@ -12,8 +12,14 @@ from rest_framework_simplejwt.tokens import AccessToken
 from websockets.exceptions import ConnectionClosedOK
 from websockets.sync.client import connect
 
+from events.notify import plan_wake
 from planning.models import Plan, PlanStatus
 from planning.services import event_append
+
+
+def without_wake_ups(callbacks: list) -> list:
+    """The on-commit callbacks other than the event wake-ups (`event_append` adds one per event)."""
+    return [callback for callback in callbacks if getattr(callback, "func", None) is not plan_wake]
 
 
 def token_for(user) -> str:

@@ -1,6 +1,9 @@
 """Live event streams on a real ASGI server (uvicorn subprocess) with real WebSocket and SSE clients."""
 
+import base64
 import json
+import os
+import socket
 import threading
 import time
 
@@ -8,8 +11,9 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from agents.faults import fault_set
+from partyproject.embedded import EmbeddedServices, free_port, port_in_use, wait_until
 from planning.models import PlanEvent
-from tests.conftest import client_for, user_create
+from tests.conftest import child_process_env, client_for, user_create
 from tests.events_helpers import (
     events_append,
     plan_end,
@@ -110,11 +114,15 @@ def test_a_slow_client_is_disconnected_with_a_reason_and_does_not_hold_up_others
     slow_socket = small_receive_buffer_socket(asgi_server)
     slow = ws_connect(asgi_server, plan.id, token=token, sock=slow_socket, compression=None)
     fast = ws_connect(asgi_server, plan.id, token=token)
+    fast_frames: list[dict] = []
+    reader = threading.Thread(target=lambda: fast_frames.extend(ws_frames(fast)))
+    reader.start()
     events_append(plan.id, 400, payload_bytes=16_000)  # ~6 MB the slow client never reads
     plan_end(plan.id)
     started = time.monotonic()
-    assert seqs(ws_frames(fast)) == list(range(1, 403))
-    assert time.monotonic() - started < 20
+    reader.join(timeout=60)
+    assert seqs(fast_frames) == list(range(1, 403))
+    assert time.monotonic() - started < 20, "the fast client kept up while the slow one stalled"
     time.sleep(3)  # longer than the server's send timeout (2 s in tests)
     with pytest.raises(ConnectionClosed) as closed:
         while True:
@@ -122,6 +130,30 @@ def test_a_slow_client_is_disconnected_with_a_reason_and_does_not_hold_up_others
     # The close frame arrives after what was buffered for the client before it fell behind.
     assert closed.value.rcvd.code == 4408 and "slow client" in closed.value.rcvd.reason
     assert PlanEvent.objects.filter(plan_id=plan.id).count() == 402
+
+
+def test_a_client_that_stops_answering_pings_is_disconnected(user, tmp_path):
+    """A dead peer (no pong within the ping timeout: 1 s on this server of its own, 20 s in the demo) is closed."""
+    plan = plan_with_events(user, 1)
+    port = free_port()
+    with EmbeddedServices(log_dir=tmp_path) as services:
+        services.start_server(port=port, env=child_process_env(), ping_seconds=1)
+        wait_until(lambda: port_in_use(port), timeout=30, what="the ASGI server")
+        sock = socket.create_connection(("127.0.0.1", port), timeout=15)
+        key = base64.b64encode(os.urandom(16)).decode()
+        sock.sendall(
+            f"GET /ws/v1/plans/{plan.id}/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+            f"Authorization: Bearer {token_for(user)}\r\n\r\n".encode()
+        )
+        started = time.monotonic()
+        received = b""
+        while chunk := sock.recv(65536):  # the client reads but never answers a ping
+            received += chunk
+        elapsed = time.monotonic() - started
+        sock.close()
+    assert received.startswith(b"HTTP/1.1 101") and b"keepalive ping timeout" in received
+    assert 1 <= elapsed < 15, "closed by the keepalive, not at once and not never"
 
 
 def test_sse_answers_401_without_a_token_and_404_for_another_users_plan(asgi_server, user):

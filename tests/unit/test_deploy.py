@@ -16,9 +16,9 @@ def compose():
 
 def test_compose_runs_every_part_from_one_django_service():
     services = compose()["services"]
-    assert {"postgres", "redis", "migrate", "web", "worker", "beat", "flower"} <= set(services)
+    assert {"postgres", "redis", "migrate", "web", "worker", "beat", "relay", "flower"} <= set(services)
     django_services = [name for name, spec in services.items() if spec.get("image") == "partyplanner:latest"]
-    assert set(django_services) == {"migrate", "web", "worker", "beat", "flower"}
+    assert set(django_services) == {"migrate", "web", "worker", "beat", "relay", "flower"}
     environment = services["web"]["environment"]
     assert environment["DJANGO_SETTINGS_MODULE"] == "partyproject.settings.prod"
     assert {"DATABASE_URL", "REDIS_URL", "DJANGO_SECRET_KEY"} <= set(environment)

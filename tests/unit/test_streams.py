@@ -5,6 +5,7 @@ import asyncio
 import datetime
 import json
 import threading
+import time
 from uuid import uuid4
 
 import pytest
@@ -164,6 +165,10 @@ def test_the_wake_up_never_raises_or_blocks_when_the_channel_layer_is_down(setti
     assert sent is not None
     with pytest.raises(Exception):  # noqa: B017 - whatever the connection error, it stays in the sender
         sent.result(timeout=10)
+    for _ in range(50):  # the sender logs from its own thread, just after the result is set
+        if "Could not signal new events" in caplog.text:
+            break
+        time.sleep(0.05)
     assert "Could not signal new events" in caplog.text
     full = notify.WakeSender()
     full.pending = notify.MAX_PENDING
