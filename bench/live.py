@@ -94,7 +94,7 @@ class Subscribers:
         gate = asyncio.Semaphore(256)
         tasks = [asyncio.create_task(self.one(i, gate)) for i in range(self.count)]
         await asyncio.wait_for(until_done.wait(), timeout=None)
-        await asyncio.wait(tasks, timeout=120)
+        await asyncio.wait(tasks, timeout=60)
 
 
 def commit_events(plan_ids: list[str], events: int, rate: float, commits: dict) -> None:

@@ -39,6 +39,7 @@ class PlanFeed:
     generation: int = 0  # bumped by every wake-up
     read_generation: int = -1  # the generation at the start of the last read of the log
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    joined: asyncio.Event = field(default_factory=asyncio.Event)
 
     def wake(self) -> None:
         self.generation += 1
@@ -92,6 +93,8 @@ class PlanHub:
         if feed is None:
             feed = self.feeds[plan_id] = PlanFeed(plan_id=plan_id)
             await self._group(plan_id, join=True)
+            feed.joined.set()
+        await feed.joined.wait()  # no read before the process listens for the plan's wake-ups
         waker = asyncio.Event()
         feed.wakers.add(waker)
         try:
