@@ -35,6 +35,7 @@ STATIC_ROOT = env("DJANGO_STATIC_ROOT", default=str(VAR_DIR / "static"))
 # WhiteNoise serves static files from the app itself (the ASGI server does not); with finders on, it
 # serves them straight from the apps, so the embedded default needs no collectstatic.
 WHITENOISE_USE_FINDERS = env.bool("DJANGO_STATIC_FROM_APPS", default=True)
+Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # WhiteNoise also serves what collectstatic put there
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "web:plan-list"
 LOGOUT_REDIRECT_URL = "login"

@@ -1,6 +1,7 @@
 """Live event streams on a real ASGI server (uvicorn subprocess) with real WebSocket and SSE clients."""
 
 import base64
+import contextlib
 import json
 import os
 import socket
@@ -84,10 +85,14 @@ def test_catch_up_while_events_are_committed_has_no_gap_and_no_duplicate(asgi_se
     exactly the rest of the log, in order."""
     plan = plan_with_events(user, 150)
     writer = threading.Thread(target=lambda: (events_append(plan.id, 150), plan_end(plan.id)))
-    clients = [ws_connect(asgi_server, plan.id, token=token_for(user), after=after) for after in (0, 40, 149)]
-    writer.start()
-    results = [ws_frames(ws) for ws in clients]
-    writer.join()
+    with contextlib.ExitStack() as stack:
+        clients = [
+            stack.enter_context(ws_connect(asgi_server, plan.id, token=token_for(user), after=after))
+            for after in (0, 40, 149)
+        ]
+        writer.start()
+        results = [ws_frames(ws) for ws in clients]
+        writer.join()
     for after, frames in zip((0, 40, 149), results, strict=True):
         assert seqs(frames) == list(range(after + 1, 302))
 
@@ -112,21 +117,23 @@ def test_a_slow_client_is_disconnected_with_a_reason_and_does_not_hold_up_others
     plan = plan_with_events(user, 1)
     token = token_for(user)
     slow_socket = small_receive_buffer_socket(asgi_server)
-    slow = ws_connect(asgi_server, plan.id, token=token, sock=slow_socket, compression=None)
-    fast = ws_connect(asgi_server, plan.id, token=token)
-    fast_frames: list[dict] = []
-    reader = threading.Thread(target=lambda: fast_frames.extend(ws_frames(fast)))
-    reader.start()
-    events_append(plan.id, 400, payload_bytes=16_000)  # ~6 MB the slow client never reads
-    plan_end(plan.id)
-    started = time.monotonic()
-    reader.join(timeout=60)
-    assert seqs(fast_frames) == list(range(1, 403))
-    assert time.monotonic() - started < 20, "the fast client kept up while the slow one stalled"
-    time.sleep(3)  # longer than the server's send timeout (2 s in tests)
-    with pytest.raises(ConnectionClosed) as closed:
-        while True:
-            slow.recv(timeout=30)
+    with (
+        ws_connect(asgi_server, plan.id, token=token, sock=slow_socket, compression=None) as slow,
+        ws_connect(asgi_server, plan.id, token=token) as fast,
+    ):
+        fast_frames: list[dict] = []
+        reader = threading.Thread(target=lambda: fast_frames.extend(ws_frames(fast)))
+        reader.start()
+        events_append(plan.id, 400, payload_bytes=16_000)  # ~6 MB the slow client never reads
+        plan_end(plan.id)
+        started = time.monotonic()
+        reader.join(timeout=60)
+        assert seqs(fast_frames) == list(range(1, 403))
+        assert time.monotonic() - started < 20, "the fast client kept up while the slow one stalled"
+        time.sleep(3)  # longer than the server's send timeout (2 s in tests)
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                slow.recv(timeout=30)
     # The close frame arrives after what was buffered for the client before it fell behind.
     assert closed.value.rcvd.code == 4408 and "slow client" in closed.value.rcvd.reason
     assert PlanEvent.objects.filter(plan_id=plan.id).count() == 402
