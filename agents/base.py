@@ -156,11 +156,6 @@ class Agent(ABC):
                 logger.exception("Could not record the failure of %s on plan %s either", self.name, plan_id)
             return self.marker(AgentRunStatus.FAILED)
 
-    def top(self, scored: list[tuple[float, dict[str, Any]]]) -> list[dict[str, Any]]:
-        """The best `top_n` options, each with its rounded score; ties go to the cheaper option."""
-        ranked = sorted(scored, key=lambda pair: (-pair[0], pair[1]["cost"], pair[1]["name"]))
-        return [{**option, "score": round(score, 1)} for score, option in ranked[: self.top_n]]
-
     def marker(self, status: str | None) -> dict[str, str]:
         """The small value a header task returns to the chord; the planner reads results from the database."""
         return {"agent": self.name, "status": status or "missing"}

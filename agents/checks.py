@@ -79,3 +79,22 @@ def rules_name_registered_agents(app_configs, **kwargs) -> list[Error]:
         )
         for name in sorted(named - registered)
     ]
+
+
+@register()
+def selection_arms_are_known(app_configs, **kwargs) -> list[Error]:
+    """Every arm of the selection A/B test must name a strategy, with a weight that is not negative."""
+    from .strategies import STRATEGIES
+
+    arms = settings.SELECTION_ARMS
+    unknown = sorted(set(arms) - set(STRATEGIES))
+    if not unknown and all(weight >= 0 for weight in arms.values()) and any(arms.values()):
+        return []
+    return [
+        Error(
+            f"SELECTION_ARMS ({arms}) must map known strategies to weights >= 0, at least one above 0"
+            + (f"; unknown: {', '.join(unknown)}." if unknown else "."),
+            hint=f"Known strategies: {', '.join(sorted(STRATEGIES))}.",
+            id="agents.E005",
+        )
+    ]

@@ -1,11 +1,4 @@
-"""How a budget splits across categories, and how a cost compares with its share."""
-
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from planning.models import Cake
-
-    from .base import AgentContext
+"""How a budget splits across categories, and what the picks must leave for catering and a reserve."""
 
 PICK_CATEGORIES = ("venue", "theme", "cake")
 RESERVED_CATEGORIES = ("catering", "contingency")
@@ -16,6 +9,9 @@ SHARES_BY_PARTY_TYPE = {
     "corporate": {"venue": 0.45, "theme": 0.08, "cake": 0.05, "catering": 0.32, "contingency": 0.10},
     "baby_shower": {"venue": 0.30, "theme": 0.20, "cake": 0.15, "catering": 0.25, "contingency": 0.10},
 }
+# Big family celebrations spend like weddings: a hall and a dinner come first.
+SHARES_BY_PARTY_TYPE.update(dict.fromkeys(("mitzvah", "quinceanera"), SHARES_BY_PARTY_TYPE["wedding"]))
+SHARES_BY_PARTY_TYPE["fundraiser"] = SHARES_BY_PARTY_TYPE["corporate"]
 KIDS_SHARES = {"venue": 0.35, "theme": 0.20, "cake": 0.12, "catering": 0.23, "contingency": 0.10}
 
 
@@ -26,39 +22,7 @@ def budget_shares(*, party_type: str, age_group: str) -> dict[str, float]:
     return SHARES_BY_PARTY_TYPE.get(party_type, DEFAULT_SHARES)
 
 
-def category_target(context: "AgentContext", category: str) -> float | None:
-    """What one category should cost, in USD, given the brief's budget (None without a budget)."""
-    budget = context.brief.budget
-    if not budget:
-        return None
-    return budget * budget_shares(party_type=context.brief.party_type, age_group=context.brief.age_group)[category]
-
-
-def allowance_fit(
-    *, cost: float, target: float | None, category: str, bonus: float, penalty: float, cap: float
-) -> tuple[float, str | None]:
-    """Score and reason for a cost against its category's share of the budget.
-
-    Within the allowance earns `bonus`; over it costs `penalty` per 100 % overshoot, at most `cap`.
-    """
-    if target is None:
-        return 0.0, None
-    if cost <= target:
-        return bonus, f"within the ${target:,.0f} {category} allowance"
-    return -min(cap, penalty * (cost - target) / target), f"over the ${target:,.0f} {category} allowance"
-
-
 def reserved_share(*, party_type: str, age_group: str) -> float:
     """The part of the budget set aside for catering and a contingency, which the picks must leave."""
     shares = budget_shares(party_type=party_type, age_group=age_group)
     return sum(shares[category] for category in RESERVED_CATEGORIES)
-
-
-def cake_servings(cake: "Cake", guests: int) -> int:
-    """Servings to order: every guest, and at least the bakery's minimum."""
-    return max(guests, cake.min_servings)
-
-
-def cake_cost(cake: "Cake", guests: int) -> float:
-    """What a cake costs for `guests` guests, in USD."""
-    return round(float(cake.price_per_serving) * cake_servings(cake, guests), 2)

@@ -59,5 +59,8 @@ class CatalogProvider:
     def cakes(self, *, city: str, servings: int) -> list[Cake]:
         return self.call(selectors.cake_candidates, city=city, servings=servings)
 
+    def cities(self) -> list[str]:
+        return self.call(lambda: [slug for slug, _, _ in selectors.city_rows()])
+
     def cost_index(self, *, city: str | None) -> float:
         return self.call(selectors.city_cost_index, city=city)

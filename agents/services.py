@@ -25,6 +25,7 @@ from .errors import TRANSIENT_ERRORS
 from .pipeline import pipeline_dispatch
 from .planner import AgentOutcome, FinalPlanner
 from .registry import agent_names
+from .strategies import arm_for_owner, strategy_get
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ def plan_create(*, owner, text: str = "", fields: Mapping[str, Any] | None = Non
     """
     request_fields = {key: value for key, value in (fields or {}).items() if value not in (None, "", [])}
     with transaction.atomic():
-        plan = records.plan_record(owner=owner, text=text, fields=request_fields)
+        plan = records.plan_record(owner=owner, text=text, fields=request_fields, selection_arm=arm_for_owner(owner.pk))
         plan_analyze(plan_id=plan.id)
     plan.refresh_from_db()
     return plan
@@ -164,7 +165,9 @@ def plan_finalize(*, plan_id: UUID) -> Plan | None:
             run.agent: AgentOutcome(status=run.status, result=run.result, error=run.error)
             for run in AgentRun.objects.filter(plan_id=plan_id)
         }
-        final = FinalPlanner().build(brief=Brief.from_dict(plan.brief), outcomes=outcomes)
+        final = FinalPlanner(strategy=strategy_get(plan.selection_arm)).build(
+            brief=Brief.from_dict(plan.brief), outcomes=outcomes
+        )
         records.plan_transition(
             plan_id=plan_id,
             to=final["status"],

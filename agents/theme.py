@@ -1,4 +1,5 @@
-"""ThemeAgent: ranks themes by the guests' preferences, the party type, the age group and cost."""
+"""ThemeAgent: every theme that suits the party, with the facts a strategy scores: the guests' own wishes,
+the occasion, the age group, the season and the setting."""
 
 from typing import Any
 
@@ -6,67 +7,101 @@ from planning.models import Theme
 
 from .analyzer import Brief
 from .base import Agent, AgentContext
-from .costs import allowance_fit, category_target
+from .constraints import occasion_for, season_of, theme_matches, theme_problem
+from .selection import options_ranked
+from .strategies import stable_fraction
 
 
-def theme_matches(theme: Theme, preference: str) -> bool:
-    """True when a preference names this theme (a keyword, its slug or its name)."""
-    asked = set(preference.lower().split())
-    names = [keyword.lower() for keyword in theme.keywords] + [theme.slug.replace("-", " "), theme.name.lower()]
-    return bool(asked) and any(asked <= set(name.split()) or set(name.split()) <= asked for name in names)
+def known_occasions(themes: list[Theme]) -> set[str]:
+    """Every party type some theme is made for."""
+    return {party_type for theme in themes for party_type in theme.party_types}
 
 
-def suits_age(theme: Theme, age_group: str) -> bool:
-    """The theme is made for this age group (or for all ages)."""
-    return age_group in theme.age_groups or "all" in theme.age_groups
+def theme_facts(theme: Theme, brief: Brief, *, occasion: str) -> tuple[dict[str, float], list[str]]:
+    """What makes a theme fit this party, as numbers for a strategy and as readable reasons."""
+    facts: dict[str, float] = {}
+    reasons: list[str] = []
+    matched = [preference for preference in brief.theme_preferences if theme_matches(theme, preference)]
+    facts["preference"] = float(len(matched))
+    if matched:
+        reasons.append(f"matches the request for {', '.join(matched)}")
+    words = occasion.replace("_", " ")
+    facts["party_type"] = float(occasion != "general" and occasion in theme.party_types)
+    if facts["party_type"]:
+        reasons.append(f"made for {words} parties")
+    keywords = {keyword.lower() for keyword in theme.keywords}
+    facts["dedicated"] = float(occasion != "general" and bool(keywords & {words, *words.split()}))
+    facts["age"] = float(brief.age_group in theme.age_groups)
+    if facts["age"]:
+        reasons.append(f"suits {brief.age_group}")
+    season = season_of(brief.date)
+    if season and theme.seasons:
+        facts["season"] = 1.0 if season in theme.seasons else -1.0
+        if facts["season"] > 0:
+            reasons.append(f"in season ({season})")
+    if brief.setting in ("indoor", "outdoor") and theme.settings:
+        facts["setting"] = 1.0 if brief.setting in theme.settings else -1.0
+    facts["variety"] = round(stable_fraction(variety_key(brief), theme.slug), 3)
+    return facts, reasons
 
 
-def theme_fits(theme: Theme, brief: Brief) -> bool:
-    """A theme may be offered: children only get themes made for them."""
-    return brief.age_group != "kids" or suits_age(theme, "kids")
+def variety_key(brief: Brief) -> str:
+    """What varies the tie-break between equally fitting themes: the request itself, so one request always
+    gets the same plan and different requests spread over the good themes."""
+    return "|".join(map(str, (brief.party_type, brief.guest_count, brief.date, brief.city, brief.budget,
+                              brief.age_group, brief.setting, brief.dietary_needs)))  # fmt: skip
+
+
+def theme_options(themes: list[Theme], brief: Brief) -> list[dict[str, Any]]:
+    """The themes that meet every hard constraint, as candidates."""
+    occasion = occasion_for(brief.party_type, known_occasions(themes))
+    options = []
+    for theme in themes:
+        if theme_problem(theme, brief, occasion=occasion) is not None:
+            continue
+        facts, reasons = theme_facts(theme, brief, occasion=occasion)
+        options.append(
+            {
+                "slug": theme.slug,
+                "name": theme.name,
+                "cost": float(theme.cost_for(brief.guest_count)),
+                "style_tags": list(theme.style_tags),
+                "keywords": list(theme.keywords),
+                "age_groups": list(theme.age_groups),
+                "party_types": list(theme.party_types),
+                "description": theme.description,
+                "facts": facts,
+                "reasons": reasons,
+            }
+        )
+    return options
+
+
+def theme_notes(themes: list[Theme], brief: Brief) -> list[str]:
+    """What the catalog cannot honour: a wished-for theme it does not have, an occasion no theme is made for."""
+    notes = [
+        f"No theme in the catalog matches '{preference}'; the theme was chosen from the rest of the request."
+        for preference in brief.theme_preferences
+        if not any(theme_matches(theme, preference) for theme in themes)
+    ]
+    if occasion_for(brief.party_type, known_occasions(themes)) != brief.party_type:
+        notes.append(f"No theme is made for {brief.party_type.replace('_', ' ')} parties; general themes offered.")
+    return notes
 
 
 class ThemeAgent(Agent):
     name = "theme"
+    depth = 60
 
     def run(self, context: AgentContext) -> dict[str, Any]:
         brief = context.brief
-        target = category_target(context, "theme")
-        scored = [self._score(theme, context, target) for theme in self.provider.themes()]
-        choices = self.top([pair for pair in scored if pair is not None])
-        if not choices:
-            return {"summary": "No theme suits this party.", "choices": []}
-        best = choices[0]
+        themes = self.provider.themes()
+        options = theme_options(themes, brief)
+        notes = theme_notes(themes, brief)
+        if not options:
+            return {"summary": "No theme suits this party.", "choices": [], "candidates": [], "warnings": notes}
+        candidates = options_ranked("theme", options, brief, limit=self.depth)
+        best = candidates[0]
         asked = ", ".join(brief.theme_preferences)
         summary = f"{best['name']} (${best['cost']:,.0f})" + (f" for '{asked}'" if asked else "")
-        return {"summary": summary, "choices": choices}
-
-    def _score(self, theme: Theme, context: AgentContext, target: float | None) -> tuple[float, dict[str, Any]] | None:
-        brief = context.brief
-        if not theme_fits(theme, brief):
-            return None
-        cost = theme.cost_for(brief.guest_count)
-        score, reasons = 0.0, []
-        matched = [preference for preference in brief.theme_preferences if theme_matches(theme, preference)]
-        if matched:
-            score += 50 * len(matched)
-            reasons.append(f"matches the request for {', '.join(matched)}")
-        if brief.party_type in theme.party_types:
-            score += 15
-            reasons.append(f"made for {brief.party_type.replace('_', ' ')} parties")
-        if suits_age(theme, brief.age_group):
-            score += 10
-            reasons.append(f"suits {brief.age_group}")
-        fit, reason = allowance_fit(cost=cost, target=target, category="decoration", bonus=10, penalty=20, cap=40)
-        score += fit
-        reasons.extend(filter(None, [reason]))
-        option = {
-            "slug": theme.slug,
-            "name": theme.name,
-            "cost": float(cost),
-            "style_tags": list(theme.style_tags),
-            "keywords": list(theme.keywords),
-            "description": theme.description,
-            "reasons": reasons,
-        }
-        return score, option
+        return {"summary": summary, "choices": candidates[: self.top_n], "candidates": candidates, "warnings": notes}

@@ -1,80 +1,93 @@
-"""VenueAgent: ranks the city's venues by fit for the party: size, setting, suitability, price, rating."""
+"""VenueAgent: every venue in the city that can host the party, with the facts a strategy scores."""
 
 from typing import Any
 
 from planning.models import Venue
 
+from .analyzer import Brief
 from .base import Agent, AgentContext
-from .costs import allowance_fit, category_target
+from .constraints import venue_problem
+from .selection import options_ranked
+
+SETTING_FIT = {"same": 1.0, "mixed": 0.6, "other": -1.0}
+
+
+def venue_facts(venue: Venue, brief: Brief) -> tuple[dict[str, float], list[str]]:
+    """What makes a venue fit this party, as numbers for a strategy and as readable reasons."""
+    facts: dict[str, float] = {}
+    reasons: list[str] = []
+    facts["occupancy"] = round(brief.guest_count / venue.capacity, 3)
+    if facts["occupancy"] >= 0.5:
+        reasons.append(f"{venue.capacity} places for {brief.guest_count} guests")
+    facts["party_type"] = float(brief.party_type in venue.party_types)
+    if facts["party_type"]:
+        reasons.append(f"hosts {brief.party_type.replace('_', ' ')} parties")
+    if brief.setting != "any":
+        match = "same" if venue.setting == brief.setting else "mixed" if venue.setting == "mixed" else "other"
+        facts["setting"] = SETTING_FIT[match]
+        reasons.append({"same": f"{venue.setting} as requested", "mixed": "indoor and outdoor space"}.get(match, ""))
+    facts["rating"] = round(float(venue.rating) - 3.5, 2)
+    if brief.age_group == "kids":
+        facts["perks"] = float("kids_play_area" in venue.amenities)
+        if facts["perks"]:
+            reasons.append("has a kids' play area")
+    elif brief.age_group == "adults":
+        perks = [name for name in ("bar", "dance_floor") if name in venue.amenities]
+        facts["perks"] = float(len(perks))
+        if perks:
+            reasons.append(f"has a {' and a '.join(perk.replace('_', ' ') for perk in perks)}")
+    facts["amenities"] = round(len(venue.amenities) / 10, 2)
+    return facts, [reason for reason in reasons if reason]
+
+
+def venue_option(venue: Venue, brief: Brief) -> dict[str, Any]:
+    """A venue as a candidate: what the plan shows, its cost and its facts."""
+    facts, reasons = venue_facts(venue, brief)
+    return {
+        "id": venue.pk,
+        "name": venue.name,
+        "city": venue.city.name,
+        "capacity": venue.capacity,
+        "setting": venue.setting,
+        "amenities": list(venue.amenities),
+        "audiences": list(venue.audiences),
+        "rating": float(venue.rating),
+        "cost": float(venue.cost_for(brief.guest_count)),
+        "facts": facts,
+        "reasons": reasons,
+    }
+
+
+def venue_options(venues: list[Venue], brief: Brief) -> tuple[list[dict[str, Any]], str]:
+    """The venues that meet every hard constraint, and, when none does, why not."""
+    problems = [(venue, venue_problem(venue, brief)) for venue in venues]
+    options = [venue_option(venue, brief) for venue, problem in problems if problem is None]
+    if options:
+        return options, ""
+    if not any(venue.capacity >= brief.guest_count for venue in venues):
+        return [], f"No venue in the catalog holds {brief.guest_count} guests there."
+    return [], (
+        f"No venue there suits {brief.guest_count} guests ({brief.age_group}): "
+        + "; ".join(sorted(f"{venue.name} {problem}" for venue, problem in problems)[:3])
+        + "."
+    )
 
 
 class VenueAgent(Agent):
     name = "venue"
+    depth = 40
 
     def run(self, context: AgentContext) -> dict[str, Any]:
         brief = context.brief
         if not brief.city:
             return {"summary": "No known city in the request, so no venue could be chosen.", "choices": []}
-        target = category_target(context, "venue")
-        venues = self.provider.venues(city=brief.city, guests=brief.guest_count)
-        choices = self.top([self._score(venue, context, target) for venue in venues])
-        if not choices:
-            return {"summary": f"No venue in the catalog holds {brief.guest_count} guests there.", "choices": []}
-        best = choices[0]
-        return {"summary": f"{best['name']} (capacity {best['capacity']}, ${best['cost']:,.0f})", "choices": choices}
-
-    def _score(self, venue: Venue, context: AgentContext, target: float | None) -> tuple[float, dict[str, Any]]:
-        brief = context.brief
-        cost = venue.cost_for(brief.guest_count)
-        score, reasons = 0.0, []
-        occupancy = brief.guest_count / venue.capacity
-        score += 20 * occupancy
-        if occupancy >= 0.5:
-            reasons.append(f"{venue.capacity} places for {brief.guest_count} guests")
-        if brief.party_type in venue.party_types:
-            score += 15
-            reasons.append(f"hosts {brief.party_type.replace('_', ' ')} parties")
-        if brief.setting != "any":
-            if venue.setting == brief.setting:
-                score += 25
-                reasons.append(f"{venue.setting} as requested")
-            elif venue.setting == "mixed":
-                score += 15
-                reasons.append("indoor and outdoor space")
-            else:
-                score -= 35
-        score += self._audience_fit(venue, brief.age_group, reasons)
-        fit, reason = allowance_fit(cost=cost, target=target, category="venue", bonus=15, penalty=30, cap=60)
-        score += fit
-        reasons.extend(filter(None, [reason]))
-        score += (float(venue.rating) - 3.5) * 10
-        option = {
-            "id": venue.pk,
-            "name": venue.name,
-            "city": venue.city.name,
-            "capacity": venue.capacity,
-            "setting": venue.setting,
-            "amenities": list(venue.amenities),
-            "rating": float(venue.rating),
-            "cost": float(cost),
-            "reasons": reasons,
+        options, why_not = venue_options(self.provider.venues(city=brief.city, guests=brief.guest_count), brief)
+        if not options:
+            return {"summary": why_not, "choices": [], "candidates": []}
+        candidates = options_ranked("venue", options, brief, limit=self.depth)
+        best = candidates[0]
+        return {
+            "summary": f"{best['name']} (capacity {best['capacity']}, ${best['cost']:,.0f})",
+            "choices": candidates[: self.top_n],
+            "candidates": candidates,
         }
-        return score, option
-
-    @staticmethod
-    def _audience_fit(venue: Venue, age_group: str, reasons: list[str]) -> float:
-        """A play area suits kids; indoor play venues without a bar do not suit adults; a bar and a dance floor do."""
-        play_area = "kids_play_area" in venue.amenities
-        if age_group == "kids":
-            if play_area:
-                reasons.append("has a kids' play area")
-                return 15
-            return 0
-        if age_group != "adults":
-            return 0
-        if play_area and venue.setting == "indoor" and "bar" not in venue.amenities:
-            return -60
-        perks = [name for name in ("bar", "dance_floor") if name in venue.amenities]
-        if perks:
-            reasons.append(f"has a {' and a '.join(perk.replace('_', ' ') for perk in perks)}")
-        return 6 * len(perks)

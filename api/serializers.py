@@ -5,7 +5,7 @@ import datetime
 from django.utils import timezone
 from rest_framework import serializers
 
-from planning.models import AgentRun, DeadLetter, Plan
+from planning.models import AgentRun, DeadLetter, Feedback, FeedbackPick, FeedbackVerdict, Plan
 
 PARTY_TYPES = (
     "birthday", "wedding", "anniversary", "baby_shower", "bridal_shower", "graduation",
@@ -66,7 +66,7 @@ class AgentRunSerializer(serializers.ModelSerializer):
 class PlanSummarySerializer(serializers.ModelSerializer):
     class Meta:
         model = Plan
-        fields = ("id", "status", "request_text", "created_at", "updated_at", "finished_at")
+        fields = ("id", "status", "request_text", "selection_arm", "created_at", "updated_at", "finished_at")
 
 
 class PlanDetailSerializer(serializers.ModelSerializer):
@@ -76,7 +76,7 @@ class PlanDetailSerializer(serializers.ModelSerializer):
         model = Plan
         fields = (
             "id", "status", "version", "request_text", "request_fields", "brief", "agent_runs", "result",
-            "error", "event_seq", "created_at", "updated_at", "dispatched_at", "finished_at",
+            "error", "selection_arm", "event_seq", "created_at", "updated_at", "dispatched_at", "finished_at",
         )  # fmt: skip
 
 
@@ -109,3 +109,25 @@ class DeadLetterSerializer(serializers.ModelSerializer):
 class DeadLetterReplayOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     outcome = serializers.CharField()
+
+
+class FeedbackInputSerializer(serializers.Serializer):
+    """The owner's word on a plan: accept or reject one pick, rate the plan 1-5, or both."""
+
+    pick = serializers.ChoiceField(choices=FeedbackPick.choices, required=False)
+    verdict = serializers.ChoiceField(choices=FeedbackVerdict.choices, required=False)
+    rating = serializers.IntegerField(required=False, min_value=1, max_value=5)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+
+    def validate(self, attrs: dict) -> dict:
+        if "verdict" not in attrs and "rating" not in attrs:
+            raise serializers.ValidationError("Give a verdict on a pick, a rating, or both.")
+        if ("pick" in attrs) != ("verdict" in attrs):
+            raise serializers.ValidationError("A verdict needs the pick it is about, and a pick needs a verdict.")
+        return attrs
+
+
+class FeedbackSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Feedback
+        fields = ("id", "plan", "arm", "pick", "verdict", "rating", "comment", "created_at")

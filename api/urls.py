@@ -12,6 +12,7 @@ urlpatterns = [
     path("plans/", views.PlanListCreateApi.as_view(), name="plan-list"),
     path("plans/<uuid:plan_id>/", views.PlanDetailApi.as_view(), name="plan-detail"),
     path("plans/<uuid:plan_id>/events/", views.PlanEventListApi.as_view(), name="plan-events"),
+    path("plans/<uuid:plan_id>/feedback/", views.PlanFeedbackApi.as_view(), name="plan-feedback"),
     path("ops/dead-letters/", views.DeadLetterListApi.as_view(), name="dead-letter-list"),
     path(
         "ops/dead-letters/<int:dead_letter_id>/replay/", views.DeadLetterReplayApi.as_view(), name="dead-letter-replay"

@@ -3,6 +3,7 @@
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,11 +15,14 @@ from agents import services
 from events import selectors as event_selectors
 from planning import selectors
 from planning.models import DeadLetter, Plan
+from planning.services import FeedbackRefused, feedback_create
 
 from .pagination import NewestFirstPagination
 from .serializers import (
     DeadLetterReplayOutputSerializer,
     DeadLetterSerializer,
+    FeedbackInputSerializer,
+    FeedbackSerializer,
     PlanCreateInputSerializer,
     PlanDetailSerializer,
     PlanEventPageSerializer,
@@ -107,6 +111,23 @@ class PlanEventListApi(APIView):
             events = events[:limit]
             following = request.build_absolute_uri(f"?after={events[-1]['seq']}&limit={limit}")
         return Response({"next": following, "results": events})
+
+
+class PlanFeedbackApi(APIView):
+    """The owner accepts or rejects a pick of a finished plan, and/or rates it 1-5."""
+
+    @extend_schema(request=FeedbackInputSerializer, responses={201: FeedbackSerializer})
+    def post(self, request: Request, plan_id) -> Response:
+        serializer = FeedbackInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            plan = selectors.plan_get(user=request.user, plan_id=plan_id)
+            feedback = feedback_create(plan=plan, author=request.user, **serializer.validated_data)
+        except Plan.DoesNotExist:
+            raise Http404 from None
+        except FeedbackRefused as exc:
+            raise ValidationError({"non_field_errors": [str(exc)]}) from None
+        return Response(FeedbackSerializer(feedback).data, status=status.HTTP_201_CREATED)
 
 
 class TokenObtainApi(TokenObtainPairView):

@@ -40,7 +40,7 @@ def port_in_use(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """In the child, before exec: ask Linux to send SIGTERM when the parent dies."""
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
@@ -174,7 +174,7 @@ class EmbeddedServices:
         if self.redis_url:
             child_env["REDIS_URL"] = self.redis_url
         process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, env=child_env, cwd=BASE_DIR, preexec_fn=_die_with_parent
+            command, stdout=log, stderr=subprocess.STDOUT, env=child_env, cwd=BASE_DIR, preexec_fn=die_with_parent
         )
         log.close()
         self.processes.append(process)

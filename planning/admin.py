@@ -2,7 +2,8 @@
 
 from django.contrib import admin
 
-from .models import AgentRun, Bakery, Cake, City, Plan, PlanDispatch, PlanEvent, Theme, Venue
+from . import selectors
+from .models import AgentRun, Bakery, Cake, City, Feedback, Plan, PlanDispatch, PlanEvent, Theme, Venue
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -38,8 +39,8 @@ class PlanEventInline(ReadOnlyInline):
 
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
-    list_display = ("id", "owner", "status", "short_request", "created_at", "finished_at", "version")
-    list_filter = ("status", "created_at")
+    list_display = ("id", "owner", "status", "selection_arm", "short_request", "created_at", "finished_at", "version")
+    list_filter = ("status", "selection_arm", "created_at")
     search_fields = ("id", "request_text", "owner__username", "owner__email")
     date_hierarchy = "created_at"
     list_select_related = ("owner",)
@@ -65,12 +66,8 @@ class AgentRunAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(PlanEvent)
-class PlanEventAdmin(admin.ModelAdmin):
-    list_display = ("plan", "seq", "type", "agent", "created_at")
-    list_filter = ("type", "agent")
-    search_fields = ("plan__id", "type")
-    readonly_fields = [field.name for field in PlanEvent._meta.fields]
+class RecordAdmin(admin.ModelAdmin):
+    """A log the system writes: operators read it, nobody edits or adds to it."""
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -79,20 +76,20 @@ class PlanEventAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(PlanEvent)
+class PlanEventAdmin(RecordAdmin):
+    list_display = ("plan", "seq", "type", "agent", "created_at")
+    list_filter = ("type", "agent")
+    search_fields = ("plan__id", "type")
+
+
 @admin.register(PlanDispatch)
-class PlanDispatchAdmin(admin.ModelAdmin):
+class PlanDispatchAdmin(RecordAdmin):
     """The dispatch outbox: what was (or is still to be) handed to the broker, and why it waits."""
 
     list_display = ("plan", "reason", "attempt", "state", "publish_attempts", "created_at", "sent_at")
     list_filter = ("state", "reason")
     search_fields = ("plan__id", "last_error")
-    readonly_fields = [field.name for field in PlanDispatch._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(City)
@@ -128,3 +125,22 @@ class CakeAdmin(admin.ModelAdmin):
     list_filter = ("bakery__city", "flavor")
     search_fields = ("name", "bakery__name", "flavor")
     list_select_related = ("bakery",)
+
+
+@admin.register(Feedback)
+class FeedbackAdmin(admin.ModelAdmin):
+    """Owners' feedback, with each selection arm's outcome figures above the list."""
+
+    change_list_template = "admin/planning/feedback/change_list.html"
+    list_display = ("plan", "author", "arm", "pick", "verdict", "rating", "created_at")
+    list_filter = ("arm", "pick", "verdict", "rating")
+    search_fields = ("plan__id", "author__username", "comment")
+    list_select_related = ("author",)
+    readonly_fields = [field.name for field in Feedback._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "arm_outcomes": selectors.arm_outcomes()}
+        return super().changelist_view(request, extra_context=extra_context)

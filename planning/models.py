@@ -46,6 +46,9 @@ class Plan(models.Model):
     event_seq = models.PositiveIntegerField(default=0, help_text="Sequence number of the last event.")
     result = models.JSONField(null=True, blank=True, help_text="The final plan, written once.")
     error = models.TextField(blank=True)
+    selection_arm = models.CharField(
+        max_length=32, blank=True, help_text="The selection strategy (A/B arm) this plan was planned with."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     dispatched_at = models.DateTimeField(null=True, blank=True)
@@ -64,6 +67,48 @@ class Plan(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.status in self.TERMINAL
+
+
+class FeedbackPick(models.TextChoices):
+    VENUE = "venue"
+    THEME = "theme"
+    CAKE = "cake"
+
+
+class FeedbackVerdict(models.TextChoices):
+    ACCEPT = "accept"
+    REJECT = "reject"
+
+
+class Feedback(models.Model):
+    """What a plan's owner said about it: a pick accepted or rejected, and/or a rating of the plan."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="feedback")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="plan_feedback")
+    arm = models.CharField(max_length=32, blank=True, help_text="The plan's selection arm when this was given.")
+    pick = models.CharField(max_length=8, choices=FeedbackPick.choices, blank=True)
+    verdict = models.CharField(max_length=8, choices=FeedbackVerdict.choices, blank=True)
+    rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        verbose_name_plural = "feedback"
+        indexes = [models.Index(fields=["arm", "created_at"], name="feedback_arm_created")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(rating__isnull=True) | models.Q(rating__gte=1, rating__lte=5),
+                name="feedback_rating_1_to_5",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(verdict="") | ~models.Q(pick=""), name="feedback_verdict_names_a_pick"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        said = [f"{self.verdict} {self.pick}" if self.verdict else "", f"rated {self.rating}" if self.rating else ""]
+        return f"Feedback on {self.plan_id}: {', '.join(filter(None, said))}"
 
 
 class AgentRunStatus(models.TextChoices):
@@ -232,6 +277,7 @@ class Venue(models.Model):
     setting = models.CharField(max_length=8, choices=Setting.choices)
     amenities = models.JSONField(default=list, blank=True)
     party_types = models.JSONField(default=list, blank=True)
+    audiences = models.JSONField(default=list, blank=True, help_text="Age groups it suits: kids, teens, adults.")
     rating = models.DecimalField(max_digits=2, decimal_places=1)
     description = models.TextField(blank=True)
 
@@ -253,6 +299,8 @@ class Theme(models.Model):
     name = models.CharField(max_length=100)
     keywords = models.JSONField(default=list, blank=True)
     party_types = models.JSONField(default=list, blank=True)
+    seasons = models.JSONField(default=list, blank=True, help_text="When it is in season; empty: all year.")
+    settings = models.JSONField(default=list, blank=True, help_text="indoor and/or outdoor; empty: either.")
     age_groups = models.JSONField(default=list, blank=True)
     decoration_base_cost = models.PositiveIntegerField()
     cost_per_guest = models.PositiveIntegerField(default=0)

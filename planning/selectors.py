@@ -1,6 +1,7 @@
 """Selectors: read-only queries for the API, the agents and the planner."""
 
 import datetime
+from typing import Any
 from uuid import UUID
 
 from django.db.models import Prefetch, QuerySet
@@ -12,6 +13,8 @@ from .models import (
     City,
     DeadLetter,
     DispatchState,
+    Feedback,
+    FeedbackVerdict,
     Plan,
     PlanEvent,
     PlanStatus,
@@ -80,8 +83,8 @@ def theme_candidates() -> list[Theme]:
 
 
 def cake_candidates(*, city: str, servings: int) -> list[Cake]:
-    """Cakes from bakeries in a city big enough for `servings` guests (smaller orders pay the minimum)."""
-    return list(Cake.objects.filter(bakery__city__slug=city, max_servings__gte=servings).select_related("bakery"))
+    """Cakes from bakeries in a city of which one serves at least `servings` (smaller orders pay the minimum)."""
+    return list(Cake.objects.filter(bakery__city__slug=city, max_servings__gte=servings).select_related("bakery__city"))
 
 
 def city_cost_index(*, city: str | None) -> float:
@@ -123,3 +126,54 @@ def broker_backlog(queue: str | None = None) -> int:
             return connection.default_channel.queue_declare(queue=name, passive=True).message_count
         except ChannelError:
             return 0
+
+
+def arm_outcomes() -> dict[str, dict[str, float | int | None]]:
+    """Per selection arm: finished plans, how many were over budget, and the owners' feedback.
+
+    The latest word counts: a later verdict on the same pick, or a later rating of the same plan,
+    replaces the earlier one. Rates are None where nothing was measured.
+    """
+    figures: dict[str, dict[str, Any]] = {}
+    finished = Plan.objects.filter(status__in=(PlanStatus.COMPLETE, PlanStatus.PARTIAL))
+    for arm, within in finished.values_list("selection_arm", "result__costs__within_budget"):
+        entry = figures.setdefault(arm or "", _arm_entry())
+        entry["plans"] += 1
+        if within is not None:
+            entry["budgeted"] += 1
+            entry["over_budget"] += within is False
+    verdicts: dict[tuple[str, str], tuple[str, str]] = {}
+    ratings: dict[str, tuple[str, int]] = {}
+    rows = Feedback.objects.order_by("created_at", "id").values_list("plan_id", "arm", "pick", "verdict", "rating")
+    for plan_id, arm, pick, verdict, rating in rows:
+        if verdict:
+            verdicts[(str(plan_id), pick)] = (arm, verdict)
+        if rating is not None:
+            ratings[str(plan_id)] = (arm, rating)
+    for arm, verdict in verdicts.values():
+        entry = figures.setdefault(arm, _arm_entry())
+        entry["verdicts"] += 1
+        entry["accepted"] += verdict == FeedbackVerdict.ACCEPT
+    for arm, rating in ratings.values():
+        entry = figures.setdefault(arm, _arm_entry())
+        entry["ratings"] += 1
+        entry["rating_sum"] += rating
+    return {arm: _arm_rates(entry) for arm, entry in sorted(figures.items())}
+
+
+def _arm_entry() -> dict[str, int]:
+    return {"plans": 0, "budgeted": 0, "over_budget": 0, "verdicts": 0, "accepted": 0, "ratings": 0, "rating_sum": 0}
+
+
+def _arm_rates(entry: dict[str, int]) -> dict[str, float | int | None]:
+    def rate(part: int, whole: int) -> float | None:
+        return round(part / whole, 3) if whole else None
+
+    return {
+        "plans": entry["plans"],
+        "acceptance_rate": rate(entry["accepted"], entry["verdicts"]),
+        "verdicts": entry["verdicts"],
+        "mean_rating": rate(entry["rating_sum"], entry["ratings"]),
+        "ratings": entry["ratings"],
+        "over_budget_rate": rate(entry["over_budget"], entry["budgeted"]),
+    }

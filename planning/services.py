@@ -26,6 +26,7 @@ from .models import (
     City,
     DeadLetter,
     DispatchState,
+    Feedback,
     Plan,
     PlanDispatch,
     PlanEvent,
@@ -207,9 +208,9 @@ def plan_fail(*, plan_id: UUID, error: str) -> bool:
     return True
 
 
-def plan_record(*, owner, text: str, fields: Mapping[str, Any]) -> Plan:
+def plan_record(*, owner, text: str, fields: Mapping[str, Any], selection_arm: str = "") -> Plan:
     """A new plan as received (call inside the transaction that goes on to analyse it)."""
-    plan = Plan.objects.create(owner=owner, request_text=text, request_fields=dict(fields))
+    plan = Plan.objects.create(owner=owner, request_text=text, request_fields=dict(fields), selection_arm=selection_arm)
     event_append(plan_id=plan.id, type="plan.received", payload={"text": text, "fields": dict(fields)})
     return plan
 
@@ -423,4 +424,21 @@ def _upsert(model, rows: list[dict[str, Any]], *, unique: list[str]) -> None:
         unique_fields=unique,
         update_fields=[field.removesuffix("_id") for field in fields if field not in unique_columns],
         batch_size=500,
+    )
+
+
+class FeedbackRefused(Exception):
+    """Feedback that cannot be taken (the plan is not finished, or names a pick it does not have)."""
+
+
+def feedback_create(
+    *, plan: Plan, author, pick: str = "", verdict: str = "", rating: int | None = None, comment: str = ""
+) -> Feedback:
+    """Record the owner's word on a finished plan: a pick accepted or rejected, and/or a rating 1-5."""
+    if plan.status not in (PlanStatus.COMPLETE, PlanStatus.PARTIAL):
+        raise FeedbackRefused(f"A {plan.status} plan has nothing to give feedback on yet.")
+    if pick and not (plan.result or {}).get(pick):
+        raise FeedbackRefused(f"The plan has no {pick} to accept or reject.")
+    return Feedback.objects.create(
+        plan=plan, author=author, arm=plan.selection_arm, pick=pick, verdict=verdict, rating=rating, comment=comment
     )

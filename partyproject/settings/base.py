@@ -261,6 +261,9 @@ CELERY_TASK_DEFAULT_QUEUE = "celery"
 # unfinished agents run again (at most PLAN_MAX_REDRIVES times, each re-drive waiting twice as long as the
 # one before), or it is finalized with what it has.
 PLAN_STALLED_AFTER = env.int("PLAN_STALLED_AFTER", default=CELERY_VISIBILITY_TIMEOUT + 10)
+# Selection strategies under test: arm name -> traffic weight; each owner always gets the same arm.
+SELECTION_ARMS = {arm: float(weight) for arm, weight in env.dict("SELECTION_ARMS", default={"balanced": "1"}).items()}
+SELECTION_EXPERIMENT = env("SELECTION_EXPERIMENT", default="selection-1")
 PLAN_MAX_REDRIVES = env.int("PLAN_MAX_REDRIVES", default=3)
 # Above this many waiting messages, stalled plans are most likely queued, not lost: wait.
 PLAN_RECONCILE_MAX_BACKLOG = env.int("PLAN_RECONCILE_MAX_BACKLOG", default=1000)

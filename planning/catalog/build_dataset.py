@@ -26,9 +26,15 @@ AMENITIES = (
 )
 PARTY_TYPES = (
     "birthday", "wedding", "anniversary", "baby_shower", "bridal_shower", "graduation", "corporate",
-    "holiday", "retirement", "engagement", "reunion", "general",
+    "holiday", "retirement", "engagement", "reunion", "mitzvah", "quinceanera", "bachelor_party", "gender_reveal",
+    "housewarming", "baptism", "memorial", "farewell", "fundraiser", "general",
 )
-DIETARY = ("vegan", "vegetarian", "gluten_free", "nut_free", "dairy_free")
+DIETARY = (
+    "vegan", "vegetarian", "pescatarian", "gluten_free", "nut_free", "dairy_free", "egg_free", "sugar_free", "kosher",
+    "halal", "shellfish_free",
+)
+AGE_GROUPS = ("kids", "teens", "adults")
+SEASONS = ("spring", "summer", "autumn", "winter")
 
 Record = dict[str, Any]
 
@@ -547,6 +553,59 @@ VENUE_KINDS: dict[str, VenueKind] = {
     )
 }
 
+# Who a kind of venue is for: a kids' play centre is not for adults, a bar-centred venue not for children.
+VENUE_AUDIENCES: dict[str, tuple[str, ...]] = {
+    "kids_play": ("kids",),
+    "community_room": ("kids", "teens", "adults"),
+    "cafe_room": ("kids", "teens", "adults"),
+    "karaoke": ("teens", "adults"),
+    "park_pavilion": ("kids", "teens", "adults"),
+    "botanical_garden": ("teens", "adults"),
+    "hotel_ballroom": ("teens", "adults"),
+    "warehouse": ("teens", "adults"),
+    "rooftop": ("adults",),
+    "loft": ("teens", "adults"),
+    "brewery": ("adults",),
+    "winery": ("adults",),
+    "museum": ("teens", "adults"),
+    "private_dining": ("teens", "adults"),
+    "supper_club": ("adults",),
+    "bowling": ("kids", "teens", "adults"),
+    "waterfront": ("teens", "adults"),
+    "barn": ("teens", "adults"),
+    "fellowship_hall": ("kids", "teens", "adults"),
+    "courtyard": ("teens", "adults"),
+    "country_club": ("teens", "adults"),
+    "art_studio": ("kids", "teens", "adults"),
+    "science_center": ("kids", "teens"),
+}
+# The newer occasions each kind of venue is booked for.
+VENUE_OCCASIONS: dict[str, tuple[str, ...]] = {
+    "kids_play": ("gender_reveal",),
+    "community_room": ("mitzvah", "quinceanera", "gender_reveal", "housewarming", "baptism", "memorial"),
+    "cafe_room": ("gender_reveal", "bachelor_party", "baptism", "farewell"),
+    "karaoke": ("bachelor_party", "farewell"),
+    "park_pavilion": ("gender_reveal", "housewarming"),
+    "botanical_garden": ("quinceanera", "gender_reveal", "baptism", "memorial"),
+    "hotel_ballroom": ("mitzvah", "quinceanera", "fundraiser"),
+    "warehouse": ("mitzvah", "quinceanera", "bachelor_party", "fundraiser"),
+    "rooftop": ("bachelor_party", "housewarming", "farewell", "fundraiser"),
+    "loft": ("mitzvah", "bachelor_party", "housewarming", "farewell", "fundraiser"),
+    "brewery": ("bachelor_party", "farewell"),
+    "winery": ("bachelor_party", "fundraiser"),
+    "museum": ("mitzvah", "fundraiser"),
+    "private_dining": ("bachelor_party", "baptism", "memorial", "farewell"),
+    "supper_club": ("bachelor_party", "fundraiser", "farewell"),
+    "bowling": ("mitzvah", "bachelor_party"),
+    "waterfront": ("quinceanera", "bachelor_party"),
+    "barn": ("quinceanera",),
+    "fellowship_hall": ("mitzvah", "quinceanera", "baptism", "memorial", "fundraiser"),
+    "courtyard": ("gender_reveal", "housewarming", "baptism", "memorial"),
+    "country_club": ("mitzvah", "quinceanera", "fundraiser", "memorial"),
+    "art_studio": ("bachelor_party",),
+    "science_center": ("mitzvah",),
+}
+
 REQUIRED_VENUE_KINDS = (
     "kids_play", "kids_play", "community_room", "cafe_room", "karaoke", "park_pavilion",
     "botanical_garden", "hotel_ballroom", "warehouse",
@@ -767,7 +826,7 @@ THEMES: tuple[Theme, ...] = (
           ("retirement", "general"), ("adults",), 200, 6, ("classic", "elegant"),
           "Gold accents, a career-highlights slideshow, travel-map guest book and toast corner."),
     Theme("milestone-anniversary", "Milestone Anniversary", ("anniversary", "silver", "gold", "ruby", "romance"),
-          ("anniversary", "wedding", "general"), ("adults",), 350, 10, ("elegant", "classic", "floral"),
+          ("anniversary", "general"), ("adults",), 350, 10, ("elegant", "classic", "floral"),
           "Metallic accents for the milestone, wedding-photo displays, candlelight and a first-dance replay."),
     Theme("fall-harvest", "Fall Harvest Festival", ("harvest", "autumn", "fall", "pumpkins", "hayride",
                                                     "thanksgiving"),
@@ -791,7 +850,98 @@ THEMES: tuple[Theme, ...] = (
           ("wedding", "birthday", "retirement", "baby_shower", "general"), ("all",), 250, 7,
           ("classic", "nature", "elegant"),
           "Navy and white stripes, rope-wrapped centerpieces, brass anchors and signal-flag bunting."),
+    Theme("mazel-tov", "Mazel Tov Celebration", ("mitzvah", "bar mitzvah", "bat mitzvah", "mazel tov", "hora",
+                                                  "simcha"),
+          ("mitzvah",), ("teens", "all"), 400, 9, ("festive", "music", "elegant"),
+          "Blue and silver or jewel tones, a candle-lighting table, a hora dance floor, a photo montage "
+          "and a sign-in board for the guests."),
+    Theme("quince-gala", "Quinceañera Royal Gala", ("quinceanera", "quinceañera", "quince", "xv", "fifteen"),
+          ("quinceanera",), ("teens", "all"), 450, 10, ("glam", "elegant", "festive", "fantasy"),
+          "A throne for the quinceañera, a grand staircase entrance, court-of-honor table, a waltz floor "
+          "and sparkling tiara-topped centerpieces."),
+    Theme("last-night-out", "Last Night Out", ("bachelor", "bachelorette", "stag", "last night out",
+                                               "last fling"),
+          ("bachelor_party", "general"), ("adults",), 200, 9, ("glam", "festive", "music", "modern"),
+          "Matching sashes or caps, a VIP booth, a night-out itinerary card, a dare jar and a toast kit."),
+    Theme("gender-reveal", "He or She? Reveal Party", ("gender reveal", "he or she", "boy or girl",
+                                                       "pink or blue", "reveal"),
+          ("gender_reveal", "baby_shower"), ("all",), 180, 5, ("playful", "colorful", "classic"),
+          "Pink and blue balloon arch, a guess-board with stickers, a reveal box or confetti cannon and "
+          "old-wives'-tale games."),
+    Theme("celebration-of-life", "Celebration of Life", ("celebration of life", "memorial", "remembrance",
+                                                         "tribute", "in memory"),
+          ("memorial",), ("all",), 150, 4, ("classic", "elegant", "floral"),
+          "A photo timeline and memory table, soft florals and candles, a guest book of stories and the "
+          "person's favourite music."),
+    Theme("housewarming", "Home Sweet Home Open House", ("housewarming", "new home", "open house",
+                                                          "home sweet home", "new place"),
+          ("housewarming", "general"), ("all",), 120, 5, ("classic", "modern", "nature"),
+          "A welcome sign and house-key guest book, a room-by-room tour card, potted-herb favors and a "
+          "grazing table."),
 )
+
+# Occasions a theme is also made for, beyond its own list (the newer party types).
+THEME_OCCASIONS: dict[str, tuple[str, ...]] = {
+    "neon-glow": ("mitzvah", "quinceanera", "bachelor_party"),
+    "all-star-sports": ("mitzvah", "bachelor_party"),
+    "totally-80s": ("mitzvah", "bachelor_party"),
+    "disco-fever": ("mitzvah", "bachelor_party"),
+    "video-game-arcade": ("mitzvah",),
+    "outer-space": ("mitzvah",),
+    "wizarding-school": ("mitzvah",),
+    "winter-wonderland": ("quinceanera", "mitzvah"),
+    "fiesta": ("quinceanera", "housewarming", "gender_reveal"),
+    "vegas-lights": ("bachelor_party",),
+    "havana-nights": ("bachelor_party",),
+    "paint-and-sip": ("bachelor_party",),
+    "bridal-brunch": ("bachelor_party",),
+    "boho-chic": ("bachelor_party", "housewarming"),
+    "oh-baby": ("gender_reveal",),
+    "under-the-sea": ("gender_reveal",),
+    "rustic-barn": ("gender_reveal", "housewarming"),
+    "fall-harvest": ("housewarming",),
+    "vintage-tea": ("baptism", "memorial"),
+    "modern-minimalist": ("gender_reveal", "housewarming", "baptism", "memorial"),
+    "coastal-nautical": ("gender_reveal", "baptism"),
+    "golden-send-off": ("farewell",),
+    "black-tie-gala": ("fundraiser",),
+    "masquerade-ball": ("fundraiser",),
+    "hollywood-red-carpet": ("mitzvah", "quinceanera", "fundraiser"),
+    "carnival-midway": ("fundraiser",),
+    "casino-night": ("bachelor_party", "fundraiser"),
+    "wine-tasting": ("bachelor_party", "housewarming", "fundraiser", "farewell"),
+    "tropical-luau": ("bachelor_party", "housewarming", "farewell"),
+    "karaoke-superstar": ("mitzvah", "bachelor_party", "farewell"),
+    "game-night": ("bachelor_party", "housewarming", "farewell"),
+    "secret-garden": ("quinceanera", "gender_reveal", "housewarming", "baptism", "memorial"),
+}
+# Themes made for one occasion only: "general" (an unnamed occasion) does not reach them.
+OCCASION_ONLY = frozenset({
+    "oh-baby", "bridal-brunch", "cap-and-gown", "golden-send-off", "milestone-anniversary", "merry-christmas",
+    "new-years-eve", "haunted-halloween",
+})
+# When a theme is in season; none listed means any time of year.
+THEME_SEASONS: dict[str, tuple[str, ...]] = {
+    "winter-wonderland": ("winter",), "merry-christmas": ("winter",), "new-years-eve": ("winter",),
+    "haunted-halloween": ("autumn",), "fall-harvest": ("autumn",), "beach-bash": ("summer",),
+    "tropical-luau": ("spring", "summer"), "secret-garden": ("spring", "summer"), "camp-out": ("summer", "autumn"),
+    "coastal-nautical": ("spring", "summer"), "mardi-gras": ("winter", "spring"), "fiesta": ("spring", "summer"),
+    "under-the-sea": ("summer",), "boho-chic": ("spring", "summer", "autumn"), "rustic-barn": ("summer", "autumn"),
+    "fairy-garden": ("spring", "summer"), "wine-tasting": ("summer", "autumn"),
+    "all-star-sports": ("spring", "summer", "autumn"), "carnival-midway": ("spring", "summer"),
+}
+# Where a theme works best; none listed means indoors or out.
+THEME_SETTINGS: dict[str, tuple[str, ...]] = {
+    **{slug: ("outdoor",) for slug in (
+        "camp-out", "beach-bash", "tropical-luau", "secret-garden", "fall-harvest", "wild-west", "rustic-barn",
+        "carnival-midway", "coastal-nautical", "fairy-garden", "all-star-sports", "safari-adventure",
+    )},
+    **{slug: ("indoor",) for slug in (
+        "casino-night", "disco-fever", "karaoke-superstar", "neon-glow", "game-night", "hollywood-red-carpet",
+        "black-tie-gala", "jazz-age", "masquerade-ball", "video-game-arcade", "spa-sleepover", "vintage-tea",
+        "paint-and-sip", "mad-science", "havana-nights", "new-years-eve", "little-artists", "building-blocks",
+    )},
+}
 
 
 # --- Bakeries and cakes ---------------------------------------------------------------------------
@@ -865,14 +1015,30 @@ KIDS_FLAVOURS = (
 CASUAL_FLAVOURS = ("Confetti", "Cookies & Cream", "Chocolate Peanut Butter", "Classic Yellow")
 
 VARIANT_PREFIX = {"regular": "", "vegan": "Vegan ", "gluten_free": "Gluten-Free ",
-                  "vegan_gf": "Vegan Gluten-Free "}
-VARIANT_SURCHARGE = {"regular": 0.0, "vegan": 0.5, "gluten_free": 0.5, "vegan_gf": 1.0}
+                  "vegan_gf": "Vegan Gluten-Free ", "sugar_free": "Sugar-Free "}
+VARIANT_SURCHARGE = {"regular": 0.0, "vegan": 0.5, "gluten_free": 0.5, "vegan_gf": 1.0, "sugar_free": 0.75}
 VARIANT_NOTE = {
     "regular": "",
     "vegan": " Made without eggs or dairy, with plant butter and oat milk.",
     "gluten_free": " Baked with a certified gluten-free flour blend in dedicated pans.",
     "vegan_gf": " Egg-, dairy- and gluten-free, baked in a dedicated allergen-aware kitchen.",
+    "sugar_free": " Sweetened with allulose and monk fruit instead of sugar; suitable for diabetic guests.",
 }
+# Bakeries under kosher or halal supervision; their cakes carry the label (except designs set with gelatin).
+CERTIFICATIONS: dict[str, tuple[str, ...]] = {
+    "Bluebonnet Bakeshop": ("kosher", "halal"),
+    "Bedford Butter & Crumb": ("kosher",),
+    "Golden Gate Cakery": ("kosher", "halal"),
+    "Windy City Cake Co.": ("kosher", "halal"),
+    "Puget Sound Patisserie": ("halal",),
+    "Mile High Crumb": ("halal",),
+    "Biscayne Bay Bakehouse": ("kosher",),
+    "Back Bay Bake Shop": ("kosher",),
+    "Silver Lake Sweets": ("kosher", "halal"),
+    "Peachtree Petit Fours": ("halal",),
+    "Balboa Bake House": ("halal",),
+}
+SUGAR_FREE_DESIGNS = ("layer", "cupcakes")
 ALL_VARIANTS = ("regular", "vegan", "gluten_free", "vegan_gf")
 
 
@@ -892,6 +1058,7 @@ class Design:
     gelatin: bool = False
     flavour: Flavour | None = None
     flavours: tuple[str, ...] = ()
+    kid_friendly: bool = False
 
 
 DESIGNS: dict[str, Design] = {
@@ -903,12 +1070,12 @@ DESIGNS: dict[str, Design] = {
                (30, 60), (2, 4), "left semi-naked and crowned with seasonal berries and blooms"),
         Design("tiered", "Tiered Wedding Cake", ("elegant", "classic", "floral"), (7.5, 10.5), (50, 80),
                (150, 300), (10, 14), "built in three to five tiers with sugar flowers and a tasting beforehand"),
-        Design("sheet", "Sheet Cake", ("classic", "kids", "playful"), (2.75, 3.75), (12, 24), (60, 120), (1, 2),
-               "baked in a half or full sheet with a piped border and custom message"),
+        Design("sheet", "Sheet Cake", ("classic", "playful"), (2.75, 3.75), (12, 24), (60, 120), (1, 2),
+               "baked in a half or full sheet with a piped border and custom message", kid_friendly=True),
         Design("drip", "Drip Cake", ("modern", "glam", "colorful"), (5.5, 7.0), (10, 16), (30, 50), (3, 4),
                "finished with a chocolate drip, macarons and gold leaf"),
-        Design("cupcakes", "Cupcake Tower", ("playful", "colorful", "kids"), (3.25, 4.25), (12, 24), (100, 200),
-               (1, 3), "baked as cupcakes swirled with buttercream and stacked on a tiered stand"),
+        Design("cupcakes", "Cupcake Tower", ("playful", "colorful"), (3.25, 4.25), (12, 24), (100, 200),
+               (1, 3), "baked as cupcakes swirled with buttercream and stacked on a tiered stand", kid_friendly=True),
         Design("bundt", "Bundt Cake", ("classic", "rustic"), (3.5, 4.5), (8, 10), (12, 16), (1, 2),
                "baked in a fluted bundt pan and finished with a pourable glaze"),
         Design("geode", "Geode Cake", ("glam", "modern", "elegant"), (8.0, 11.0), (12, 20), (40, 80), (5, 7),
@@ -1188,7 +1355,8 @@ def _venue(rng: random.Random, city: City, kind: VenueKind, taken: set[str]) -> 
         "price_per_guest": per_guest,
         "setting": setting,
         "amenities": _ordered(amenities, AMENITIES),
-        "party_types": _ordered(party_types, PARTY_TYPES),
+        "party_types": _ordered(party_types | set(VENUE_OCCASIONS[kind.key]), PARTY_TYPES),
+        "audiences": list(VENUE_AUDIENCES[kind.key]),
         "rating": round(rng.uniform(*kind.rating), 1),
         "description": description,
     }
@@ -1205,6 +1373,14 @@ def build_venues(rng: random.Random) -> list[Record]:
     return venues
 
 
+def _theme_party_types(theme: Theme) -> list[str]:
+    """The occasions a theme suits, in vocabulary order."""
+    types = set(theme.party_types) | set(THEME_OCCASIONS.get(theme.slug, ()))
+    if theme.slug in OCCASION_ONLY:
+        types.discard("general")
+    return _ordered(types, PARTY_TYPES)
+
+
 def build_themes() -> list[Record]:
     """Theme records, straight from the hand-authored table."""
     return [
@@ -1212,7 +1388,9 @@ def build_themes() -> list[Record]:
             "slug": t.slug,
             "name": t.name,
             "keywords": list(t.keywords),
-            "party_types": list(t.party_types),
+            "party_types": _theme_party_types(t),
+            "seasons": list(THEME_SEASONS.get(t.slug, ())),
+            "settings": list(THEME_SETTINGS.get(t.slug, ())),
             "age_groups": list(t.age_groups),
             "decoration_base_cost": t.decoration_base_cost,
             "cost_per_guest": t.cost_per_guest,
@@ -1244,13 +1422,18 @@ def build_bakeries(rng: random.Random) -> list[Record]:
     return bakeries
 
 
-def _dietary(variant: str, flavour: Flavour, design: Design) -> list[str]:
-    """Dietary labels implied by the variant, the flavour's nuts and the design's gelatin."""
-    labels: set[str] = set()
+def _dietary(variant: str, flavour: Flavour, design: Design, bakery: str) -> list[str]:
+    """Dietary labels implied by the variant, the flavour's nuts, the design's gelatin and the bakery's
+    certification; no cake contains shellfish, and a vegetarian one suits pescatarians too."""
+    labels: set[str] = {"shellfish_free"}
+    if not design.gelatin:
+        labels.update(CERTIFICATIONS.get(bakery, ()))
+    if variant == "sugar_free":
+        labels.add("sugar_free")
     if variant in ("vegan", "vegan_gf"):
-        labels.update({"vegan", "vegetarian", "dairy_free"})
+        labels.update({"vegan", "vegetarian", "pescatarian", "dairy_free", "egg_free"})
     elif not design.gelatin:
-        labels.add("vegetarian")
+        labels.update({"vegetarian", "pescatarian"})
     if variant in ("gluten_free", "vegan_gf"):
         labels.add("gluten_free")
     if not flavour.nuts:
@@ -1279,7 +1462,7 @@ def _cake(rng: random.Random, city: City, bakery: str, design: Design, flavour: 
         "name": name,
         "flavor": flavour.key,
         "price_per_serving": price,
-        "dietary": _dietary(variant, flavour, design),
+        "dietary": _dietary(variant, flavour, design, bakery),
         "min_servings": min_servings,
         "max_servings": max_servings,
         "lead_time_days": rng.randint(*design.lead),
@@ -1291,7 +1474,7 @@ def _cake(rng: random.Random, city: City, bakery: str, design: Design, flavour: 
 def _pick_flavour(rng: random.Random, design: Design, variant: str, labels: tuple[str, ...] = ()) -> Flavour:
     """A flavour that suits `design` and can be baked in `variant` (restricted to `labels` when given)."""
     if not labels:
-        labels = design.flavours or (KIDS_FLAVOURS if "kids" in design.tags else ())
+        labels = design.flavours or (KIDS_FLAVOURS if "kids" in design.tags or design.kid_friendly else ())
     pool = [
         f
         for f in FLAVOURS
@@ -1348,6 +1531,24 @@ def build_cakes(rng: random.Random, bakeries: list[Record]) -> list[Record]:
                     menus[bakery].add(cake["name"])
                     cakes.append(cake)
                     break
+        has_tiered = any(cake["city"] == city.slug and "Tiered" in cake["name"] for cake in cakes)
+        cakes.extend(_extra_cakes(city, names, menus, tiered=not has_tiered))
+    return cakes
+
+
+def _extra_cakes(city: City, names: list[str], menus: dict[str, set[str]], *, tiered: bool) -> list[Record]:
+    """Each city's sugar-free cakes, and a tiered cake for big parties where the menus lack one, drawn from a
+    generator of their own so the rest of the catalog stays as it was."""
+    rng = random.Random(f"{SEED}:{city.slug}:sugar-free")
+    planned = [(key, "sugar_free") for key in SUGAR_FREE_DESIGNS] + ([("tiered", "regular")] if tiered else [])
+    cakes = []
+    for index, (key, variant) in enumerate(planned):
+        design = DESIGNS[key]
+        bakery = names[index % len(names)]
+        cake = _cake(rng, city, bakery, design, _pick_flavour(rng, design, variant), variant)
+        if cake["name"] not in menus[bakery]:
+            menus[bakery].add(cake["name"])
+            cakes.append(cake)
     return cakes
 
 

@@ -25,10 +25,20 @@ AMENITIES = frozenset({
 })
 PARTY_TYPES = frozenset({
     "birthday", "wedding", "anniversary", "baby_shower", "bridal_shower", "graduation", "corporate",
-    "holiday", "retirement", "engagement", "reunion", "general",
+    "holiday", "retirement", "engagement", "reunion", "mitzvah", "quinceanera", "bachelor_party", "gender_reveal",
+    "housewarming", "baptism", "memorial", "farewell", "fundraiser", "general",
 })
 AGE_GROUPS = frozenset({"kids", "teens", "adults", "all"})
-DIETARY = frozenset({"vegan", "vegetarian", "gluten_free", "nut_free", "dairy_free"})
+AUDIENCES = frozenset({"kids", "teens", "adults"})
+SEASONS = frozenset({"spring", "summer", "autumn", "winter"})
+THEME_SETTINGS = frozenset({"indoor", "outdoor"})
+DIETARY = frozenset({
+    "vegan", "vegetarian", "pescatarian", "gluten_free", "nut_free", "dairy_free", "egg_free", "sugar_free",
+    "kosher", "halal", "shellfish_free",
+})
+# Every city offers at least two cakes for each of these; kosher and halal depend on a certified bakery.
+EVERY_CITY_DIETARY = DIETARY - {"kosher", "halal"}
+MIN_THEMES_PER_PARTY_TYPE = 3
 STYLE_TAGS = frozenset({
     "elegant", "classic", "retro", "music", "kids", "playful", "adventure", "fantasy", "tropical", "rustic",
     "floral", "modern", "spooky", "festive", "sporty", "glam", "nature", "science", "colorful", "minimalist",
@@ -50,9 +60,9 @@ KIDS_KEYWORDS = frozenset({"superhero", "princess", "dinosaur", "pirate", "unico
 KEYS = {
     "cities": {"slug", "name", "state", "aliases", "cost_index"},
     "venues": {"name", "city", "capacity", "min_guests", "base_price", "price_per_guest", "setting", "amenities",
-               "party_types", "rating", "description"},
-    "themes": {"slug", "name", "keywords", "party_types", "age_groups", "decoration_base_cost", "cost_per_guest",
-               "style_tags", "description"},
+               "party_types", "audiences", "rating", "description"},
+    "themes": {"slug", "name", "keywords", "party_types", "seasons", "settings", "age_groups",
+               "decoration_base_cost", "cost_per_guest", "style_tags", "description"},
     "bakeries": {"name", "city", "rating"},
     "cakes": {"bakery", "city", "name", "flavor", "price_per_serving", "dietary", "min_servings", "max_servings",
               "lead_time_days", "style_tags", "description"},
@@ -150,6 +160,10 @@ def _string_list(value: Any, vocabulary: Iterable[str] | None = None) -> bool:
     return vocabulary is None or set(value) <= set(vocabulary)
 
 
+def _optional_list(value: Any, vocabulary: Iterable[str]) -> bool:
+    return value == [] or _string_list(value, vocabulary)
+
+
 def _in_range(value: Any, low: float, high: float, integer: bool = True) -> bool:
     if integer and not (isinstance(value, int) and not isinstance(value, bool)):
         return False
@@ -233,6 +247,11 @@ def _check_venues(venues: list[Record], cities: dict[str, float], problems: list
             continue
         if "general" not in venue["party_types"] or len(venue["party_types"]) < 2:
             problems.append(f"{where}: party_types must list 'general' among others")
+        if not _string_list(venue["audiences"], AUDIENCES):
+            problems.append(f"{where}: audiences must be distinct values from {sorted(AUDIENCES)}")
+            continue
+        if venue["audiences"] == ["kids"] and "kids_play_area" not in venue["amenities"]:
+            problems.append(f"{where}: a venue only for children needs a play area")
         if not (_in_range(venue["rating"], 3.5, 5.0, integer=False) and _one_decimal(venue["rating"])):
             problems.append(f"{where}: rating must be 3.5-5.0 with one decimal")
         if not isinstance(venue["description"], str) or len(venue["description"]) < 30:
@@ -253,6 +272,10 @@ def _check_venues(venues: list[Record], cities: dict[str, float], problems: list
             (len(small) >= 3, "fewer than 3 small affordable venues (<= 40 guests, <= 800 x cost index for 25)"),
             (sum(_is_kids_venue(v) for v in rows) >= 2, "fewer than 2 venues suited to kids' birthdays"),
             (sum(v["setting"] == "outdoor" for v in rows) >= 2, "fewer than 2 outdoor venues"),
+            *(
+                (sum(audience in v["audiences"] for v in rows) >= 3, f"fewer than 3 venues for {audience}")
+                for audience in sorted(AUDIENCES)
+            ),
         )
         problems.extend(f"city {slug!r}: {message}" for ok, message in needs if not ok)
 
@@ -309,12 +332,11 @@ def _check_themes(themes: list[Record], problems: list[str]) -> set[str]:
             problems.append(f"{where}: keywords must be distinct lowercase strings")
             continue
         keywords.update(own)
-        if (
-            not _string_list(theme["party_types"], PARTY_TYPES)
-            or "general" not in theme["party_types"]
-            or len(theme["party_types"]) < 2
-        ):
-            problems.append(f"{where}: party_types must be vocabulary values listing 'general' among others")
+        if not _string_list(theme["party_types"], PARTY_TYPES):
+            problems.append(f"{where}: party_types must be distinct vocabulary values")
+            continue
+        if not _optional_list(theme["seasons"], SEASONS) or not _optional_list(theme["settings"], THEME_SETTINGS):
+            problems.append(f"{where}: seasons and settings must be distinct vocabulary values (or empty)")
             continue
         if not _string_list(theme["age_groups"], AGE_GROUPS):
             problems.append(f"{where}: age_groups must be values from the vocabulary")
@@ -338,6 +360,10 @@ def _check_themes(themes: list[Record], problems: list[str]) -> set[str]:
                 problems.append(f"{where}: kids' themes must suit birthdays")
             if theme["decoration_base_cost"] > 250 or theme["cost_per_guest"] > 8:
                 problems.append(f"{where}: kids' themes must be cheap (base <= 250, per guest <= 8)")
+    for party_type in sorted(PARTY_TYPES):
+        count = sum(party_type in theme["party_types"] for theme in themes if isinstance(theme["party_types"], list))
+        if count < MIN_THEMES_PER_PARTY_TYPE:
+            problems.append(f"themes: {count} for {party_type!r}, need at least {MIN_THEMES_PER_PARTY_TYPE}")
     missing = [word for word in REQUIRED_KEYWORDS if word not in keywords]
     if missing:
         problems.append(f"themes: keywords missing {missing}")
@@ -418,7 +444,7 @@ def _check_cakes(
         rows = per_city.get(slug, [])
         if len(rows) < 8:
             problems.append(f"city {slug!r}: {len(rows)} cakes, need at least 8")
-        for value in sorted(DIETARY):
+        for value in sorted(EVERY_CITY_DIETARY):
             if sum(value in c["dietary"] for c in rows) < 2:
                 problems.append(f"city {slug!r}: fewer than 2 {value} cakes")
         if not any(

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import redis
 
-from partyproject.embedded import BASE_DIR, free_port, server_binary, wait_until
+from partyproject.embedded import BASE_DIR, die_with_parent, free_port, server_binary, wait_until
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,9 @@ class PrivateRedis:
         binary = shutil.which("redis-server") or server_binary()
         command = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
         log = open(self.workdir / "redis.log", "ab")  # noqa: SIM115 - the child process owns it
-        self.process = subprocess.Popen([*command, "--dir", str(self.workdir)], stdout=log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            [*command, "--dir", str(self.workdir)], stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent
+        )
         log.close()
         client = redis.Redis(port=self.port, socket_connect_timeout=1)
         wait_until(client.ping, timeout=15, what=f"the private Redis on port {self.port}")
@@ -259,6 +261,7 @@ class Cluster:
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "partyproject", *args],
             stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=BASE_DIR, start_new_session=True,
+            preexec_fn=die_with_parent,
         )  # fmt: skip
         log.close()
         return process

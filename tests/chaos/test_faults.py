@@ -62,39 +62,40 @@ def settle(plan_ids, *, since: float, expect: set[str] = frozenset({"complete"})
     return result
 
 
-def test_worker_sigkill_mid_batch(catalog, user, cluster, slow_agents):
+def fault_mid_batch(user, inject, heal=None, *, outage: float = 0.0, expect=frozenset({"complete"})):
+    """Submit a batch, inject the fault while it runs, heal it after `outage` seconds, then settle."""
     ids = submit(user)
     time.sleep(1.5)
-    cluster.kill_worker(signal.SIGKILL)
-    cluster.worker.wait()
-    healed = time.monotonic()  # the supervisor starts a new worker at once
-    settle(ids, since=healed)
+    inject()
+    if heal is not None:
+        time.sleep(outage)
+        heal()
+    return settle(ids, since=time.monotonic(), expect=expect)
+
+
+def test_worker_sigkill_mid_batch(catalog, user, cluster, slow_agents):
+    def kill():  # the supervisor starts a new worker at once
+        cluster.kill_worker(signal.SIGKILL)
+        cluster.worker.wait()
+
+    fault_mid_batch(user, kill)
 
 
 def test_pool_child_sigkill(catalog, user, cluster, slow_agents):
-    ids = submit(user)
-    time.sleep(1.0)
-    assert cluster.kill_pool_child()
-    settle(ids, since=time.monotonic())
+    fault_mid_batch(user, cluster.kill_pool_child)
 
 
 def test_broker_wiped_mid_batch(catalog, user, cluster, slow_agents):
-    ids = submit(user)
-    time.sleep(1.5)
-    cluster.redis.wipe()
-    for agent in ("theme", "venue", "cake", "budget"):  # the wipe took the latency switches too
-        fault_set(agent, latency_ms=250)
-    settle(ids, since=time.monotonic())
+    def wipe():
+        cluster.redis.wipe()
+        for agent in ("theme", "venue", "cake", "budget"):  # the wipe took the latency switches too
+            fault_set(agent, latency_ms=250)
+
+    fault_mid_batch(user, wipe)
 
 
 def test_broker_killed_and_restarted_empty(catalog, user, cluster, slow_agents):
-    ids = submit(user)
-    time.sleep(1.5)
-    cluster.redis.kill()
-    time.sleep(3)
-    cluster.redis.start()
-    healed = time.monotonic()
-    settle(ids, since=healed)
+    fault_mid_batch(user, cluster.redis.kill, cluster.redis.start, outage=3)
 
 
 def test_post_while_the_broker_is_down_answers_fast_and_runs_when_it_is_back(catalog, user, cluster):
@@ -115,24 +116,18 @@ def test_post_while_the_broker_is_down_answers_fast_and_runs_when_it_is_back(cat
     settle(ids, since=time.monotonic())
 
 
+# The catalog is the database: agents whose retries run out during a cut end failed (and dead-lettered), so a
+# plan may come out partial or failed — but it ends, once.
+ANY_END = frozenset({"complete", "partial", "failed"})
+
+
 def test_clean_database_cut(catalog, user, cluster, slow_agents):
-    # The catalog is the database: agents whose retries run out during the cut end failed (and dead-lettered),
-    # so a plan may come out partial or failed — but it ends, once.
-    ids = submit(user)
-    time.sleep(1.5)
-    cluster.proxy.cut()
-    time.sleep(4)
-    cluster.proxy.heal()
-    settle(ids, since=time.monotonic(), expect={"complete", "partial", "failed"})
+    fault_mid_batch(user, cluster.proxy.cut, cluster.proxy.heal, outage=4, expect=ANY_END)
 
 
 def test_half_open_database_cut(catalog, user, cluster, slow_agents):
-    ids = submit(user)
-    time.sleep(1.5)
-    cluster.proxy.blackhole()
-    time.sleep(4)
-    cluster.proxy.heal()  # new connections work; those caught in the cut stay dead
-    settle(ids, since=time.monotonic(), expect={"complete", "partial", "failed"})
+    # After the heal new connections work; those caught in the cut stay dead.
+    fault_mid_batch(user, cluster.proxy.blackhole, cluster.proxy.heal, outage=4, expect=ANY_END)
 
 
 def test_provider_always_failing_gives_partial_plans(catalog, user, cluster):
@@ -144,11 +139,11 @@ def test_provider_always_failing_gives_partial_plans(catalog, user, cluster):
 
 
 def test_sigterm_mid_batch(catalog, user, cluster, slow_agents):
-    ids = submit(user)
-    time.sleep(1.5)
-    cluster.kill_worker(signal.SIGTERM)
-    cluster.worker.wait(timeout=30)
-    settle(ids, since=time.monotonic())
+    def terminate():
+        cluster.kill_worker(signal.SIGTERM)
+        cluster.worker.wait(timeout=30)
+
+    fault_mid_batch(user, terminate)
 
 
 def test_an_agent_killed_at_its_hard_limit_is_finalized_at_once(catalog, user, cluster):

@@ -96,7 +96,9 @@ def test_finalize_and_a_late_agent_never_interleave(user):
     services.agent_run_start(plan_id=plan.id, agent="venue", task_id="t")
 
     def late_finish():
-        services.agent_run_finish(plan_id=plan.id, agent="venue", status="succeeded", result={"summary": "s"})
+        venue = {"id": 1, "name": "Hall", "city": "Austin", "capacity": 40, "setting": "indoor", "cost": 300.0}
+        result = {"summary": "s", "choices": [venue]}
+        services.agent_run_finish(plan_id=plan.id, agent="venue", status="succeeded", result=result)
 
     thread, errors = in_thread(late_finish)
     final = orchestration.plan_finalize(plan_id=plan.id)

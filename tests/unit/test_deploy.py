@@ -45,3 +45,16 @@ def test_the_beat_schedule_names_a_registered_task():
     app.loader.import_default_modules()
     for entry in settings.CELERY_BEAT_SCHEDULE.values():
         assert entry["task"] in app.tasks
+
+
+def test_long_running_services_are_restarted_and_the_worker_has_a_liveness_probe():
+    from agents.base import agent_policy
+
+    services = compose()["services"]
+    for name in ("web", "worker", "beat", "flower"):
+        assert services[name]["restart"] == "unless-stopped", name
+    probe = services["worker"]["healthcheck"]["test"]
+    assert probe[1:4] == ["python", "-m", "partyproject.liveness"]
+    assert importlib.import_module("partyproject.liveness").main
+    grace = int(services["worker"]["stop_grace_period"].rstrip("s"))
+    assert grace > agent_policy("venue")["time_limit"], "a warm shutdown may take the agents' hard time limit"

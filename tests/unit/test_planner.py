@@ -4,6 +4,7 @@ import pytest
 
 from agents.analyzer import Brief
 from agents.planner import AgentOutcome, FinalPlanner, money, party_label
+from agents.strategies import strategy_get
 
 BRIEF = Brief(
     party_type="birthday",
@@ -95,13 +96,29 @@ def test_all_agents_failed_is_a_failed_plan():
     assert plan["failures"]["venue"] == "timed_out"
 
 
-def test_over_budget_names_cheaper_alternatives():
+def test_over_budget_takes_the_cheapest_combination_and_says_what_would_fit():
     brief = Brief.from_dict({**BRIEF.to_dict(), "budget": 600})
     plan = FinalPlanner().build(brief=brief, outcomes=outcomes())
     advice = plan["recommendations"]
-    assert plan["costs"]["within_budget"] is False
-    assert "The picks cost $260.50 more than the budget of $600 with $198 set aside" in advice[0]
-    assert any("Switch venue to Hall to save $100" in text for text in advice)
+    assert plan["venue"]["name"] == "Hall", "the cheaper venue keeps the overshoot smallest"
+    assert plan["costs"]["within_budget"] is False and plan["feasible"] is False
+    assert "The picks cost $160.50 more than the budget of $600 with $198 set aside" in advice[0]
+    assert "Raise the budget to at least $840." in advice, "562.50 for the picks is 67 % of $840"
+    assert "needs a budget of at least $840, $240 more than given" in " ".join(plan["warnings"])
+
+
+def test_a_cheaper_combination_within_budget_beats_first_choices_over_it():
+    brief = Brief.from_dict({**BRIEF.to_dict(), "budget": 900})
+    plan = FinalPlanner().build(brief=brief, outcomes=outcomes())
+    assert plan["costs"]["total"] + plan["costs"]["reserved"] <= 900
+    assert plan["venue"]["name"] == "Hall" and plan["feasible"] is True
+
+
+def test_within_budget_is_unknown_while_a_part_is_missing_and_notes_are_kept():
+    brief = Brief.from_dict({**BRIEF.to_dict(), "notes": ["Kosher is not a diet the catalog knows."]})
+    plan = FinalPlanner().build(brief=brief, outcomes=outcomes(cake=AgentOutcome(status="failed", error="boom")))
+    assert plan["costs"]["within_budget"] is None
+    assert plan["warnings"][0] == "Kosher is not a diet the catalog knows."
 
 
 def test_recommenders_are_pluggable():
@@ -120,3 +137,28 @@ def test_party_labels(party_type, label):
 def test_money_formatting():
     assert money(1200) == "$1,200"
     assert money(12.5) == "$12.50"
+
+
+def test_the_budget_agents_cheapest_options_widen_the_choice():
+    """An agent's list without a fitting option is widened by the cheapest workable one the budget agent found."""
+    brief = Brief.from_dict({**BRIEF.to_dict(), "budget": 700})
+    pricey = outcomes(venue=succeeded(option("Ballroom", 900, id=1)))
+    floor = {"cheapest": {"venue": option("Community Hall", 150, id=2, facts={})}, "warnings": [], "remedies": []}
+    alone = FinalPlanner().build(brief=brief, outcomes=pricey)
+    assert alone["feasible"] is False
+    widened = FinalPlanner().build(
+        brief=brief, outcomes={**pricey, "budget": AgentOutcome(status="succeeded", result=floor)}
+    )
+    assert widened["venue"]["name"] == "Community Hall"
+    assert widened["feasible"] is True and widened["costs"]["within_budget"] is True
+
+
+def test_a_plan_names_its_strategy_and_the_value_arm_spends_less():
+    brief = Brief.from_dict({**BRIEF.to_dict(), "budget": 5000})
+    choices = outcomes(
+        venue=succeeded(option("Hall", 300, facts={"rating": 0.5}), option("Loft", 1700, facts={"rating": 0.6})),
+    )
+    balanced = FinalPlanner(strategy=strategy_get("balanced")).build(brief=brief, outcomes=choices)
+    value = FinalPlanner(strategy=strategy_get("value")).build(brief=brief, outcomes=choices)
+    assert (balanced["selection"]["strategy"], value["selection"]["strategy"]) == ("balanced", "value")
+    assert balanced["venue"]["name"] == "Loft" and value["venue"]["name"] == "Hall"
