@@ -19,6 +19,7 @@ from planning import selectors
 from planning.models import AgentRunStatus, Plan
 
 PAST_PLANS = 20
+PAGE_EVENTS = 500
 # What a person sees for each agent-run status (the stream's agent.* events map the same way).
 AGENT_STATES = {
     AgentRunStatus.PENDING: "pending",
@@ -62,7 +63,10 @@ def plan_detail_page(request: HttpRequest, plan_id) -> HttpResponse:
     """One plan: its agents' live states, its event log and, once it has ended, the plan itself."""
     plan = _plan(request, plan_id)
     runs = [{"agent": run.agent, "state": AGENT_STATES[run.status], "run": run} for run in plan.agent_runs.all()]
-    events = event_selectors.plan_event_envelopes(plan_id=plan.id, after=0, limit=500)
+    # The page shows the plan as of one moment, its last event `event_seq`; the script replays from there,
+    # so events committed while the page renders are shown once, by the script.
+    first = max(0, plan.event_seq - PAGE_EVENTS)
+    events = event_selectors.plan_event_envelopes(plan_id=plan.id, after=first, limit=plan.event_seq - first)
     context = {"plan": plan, "runs": runs, "events": events, **plan_result_context(plan)}
     return render(request, "web/plan_detail.html", context)
 
