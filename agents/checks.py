@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.checks import Error, register
 
+from .analyzer.classifier import CLASSIFIERS, classifier_available
 from .base import agent_policy
 from .registry import agent_names
 
@@ -98,3 +99,16 @@ def selection_arms_are_known(app_configs, **kwargs) -> list[Error]:
             id="agents.E005",
         )
     ]
+
+
+@register()
+def analyzer_classifier_is_installed(app_configs, **kwargs) -> list[Error]:
+    """A configured classifier must be known and its optional extra installed, or plans would fail."""
+    name = settings.ANALYZER_CLASSIFIER
+    if name not in CLASSIFIERS:
+        problem, hint = f"ANALYZER_CLASSIFIER={name!r} is unknown.", f"Use one of {', '.join(map(repr, CLASSIFIERS))}."
+    elif name and not classifier_available():
+        problem, hint = f"ANALYZER_CLASSIFIER={name!r} needs the optional extra.", "pip install -r requirements-ml.txt"
+    else:
+        return []
+    return [Error(problem, hint=hint, id="agents.E006")]

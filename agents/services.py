@@ -20,7 +20,8 @@ from planning import selectors
 from planning import services as records
 from planning.models import AgentRun, DeadLetter, Plan, PlanDispatch, PlanStatus
 
-from .analyzer import Brief, CityRef, InputAnalyzer, load_rules
+from .analyzer import Brief, CatalogLimits, CityRef, InputAnalyzer, load_rules
+from .analyzer.classifier import classifier_for
 from .errors import TRANSIENT_ERRORS
 from .pipeline import pipeline_dispatch
 from .planner import AgentOutcome, FinalPlanner
@@ -34,18 +35,28 @@ KILLED = "The agent's task was stopped by the worker (hard time limit or lost wo
 
 
 def analyzer_build() -> InputAnalyzer:
-    """An InputAnalyzer with the configured rules and the catalog's cities."""
+    """An InputAnalyzer with the configured rules and classifier, the catalog's cities and what it offers."""
+    rules = load_rules(settings.ANALYZER_RULES_PATH)
     cities = [
         CityRef(slug=slug, name=name, aliases=tuple(aliases or ())) for slug, name, aliases in selectors.city_rows()
     ]
-    return InputAnalyzer(rules=load_rules(settings.ANALYZER_RULES_PATH), cities=cities, today=timezone.localdate())
+    diets_by_city, largest = selectors.catalog_offer()
+    anywhere = frozenset().union(*diets_by_city.values())
+    return InputAnalyzer(
+        rules=rules,
+        cities=cities,
+        catalog=CatalogLimits(dietary_options=anywhere or None, max_guests=largest, dietary_by_city=diets_by_city),
+        today=timezone.localdate(),
+        classifier=classifier_for(settings.ANALYZER_CLASSIFIER, rules),
+    )
 
 
 def plan_create(*, owner, text: str = "", fields: Mapping[str, Any] | None = None) -> Plan:
     """Persist a party request, analyse it and record the intent to run its agents, in one transaction;
     after commit the chord is published (or left in the outbox for the sweeper if the broker is away).
 
-    Either the plan exists with its brief, agent runs, events and dispatch, or nothing was written.
+    Either the plan exists with its brief, agent runs, events and dispatch, or nothing was written:
+    a request beyond the analyzer's limits raises BriefOutOfRange and leaves no trace.
     """
     request_fields = {key: value for key, value in (fields or {}).items() if value not in (None, "", [])}
     with transaction.atomic():

@@ -12,6 +12,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from agents.analyzer import BriefOutOfRange
+
 logger = logging.getLogger(__name__)
 
 
@@ -34,6 +36,10 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             error_body("service_unavailable", "The service is briefly unavailable; try again shortly."),
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": "5"},
+        )
+    if isinstance(exc, BriefOutOfRange):
+        return Response(
+            error_body("invalid", exc.message, {exc.field: [exc.message]}), status=status.HTTP_400_BAD_REQUEST
         )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

@@ -2,17 +2,27 @@
 
 import datetime
 
+from django.conf import settings
 from django.utils import timezone
 from rest_framework import serializers
 
+from agents.analyzer import AnalyzerRules, load_rules
 from planning.models import AgentRun, DeadLetter, Feedback, FeedbackPick, FeedbackVerdict, Plan
 
-PARTY_TYPES = (
-    "birthday", "wedding", "anniversary", "baby_shower", "bridal_shower", "graduation",
-    "corporate", "holiday", "retirement", "engagement", "reunion", "general",
-)  # fmt: skip
-DIETARY_NEEDS = ("vegan", "vegetarian", "gluten_free", "nut_free", "dairy_free")
-MAX_TEXT_LENGTH = 2000
+
+def _vocabulary() -> AnalyzerRules:
+    """The analyzer's rules: the one source of the party types, diets, age groups, settings and limits."""
+    return load_rules(settings.ANALYZER_RULES_PATH)
+
+
+_RULES = _vocabulary()
+PARTY_TYPES = (*_RULES.party_type_names, _RULES.fallback_party_type)
+DIETARY_NEEDS = _RULES.dietary_options
+AGE_GROUPS = _RULES.ages.values
+SETTINGS = _RULES.setting_values
+GUEST_COUNT_RANGE = _RULES.guest_count_range
+BUDGET_RANGE = _RULES.budget_range
+MAX_TEXT_LENGTH = _RULES.max_text_length
 
 
 class PlanCreateInputSerializer(serializers.Serializer):
@@ -20,16 +30,18 @@ class PlanCreateInputSerializer(serializers.Serializer):
 
     text = serializers.CharField(required=False, allow_blank=True, max_length=MAX_TEXT_LENGTH, trim_whitespace=True)
     party_type = serializers.ChoiceField(choices=PARTY_TYPES, required=False)
-    guest_count = serializers.IntegerField(required=False, min_value=1, max_value=1000)
+    guest_count = serializers.IntegerField(
+        required=False, min_value=GUEST_COUNT_RANGE[0], max_value=GUEST_COUNT_RANGE[1]
+    )
     date = serializers.DateField(required=False)
     city = serializers.CharField(required=False, max_length=100)
-    budget = serializers.IntegerField(required=False, min_value=50, max_value=1_000_000)
+    budget = serializers.IntegerField(required=False, min_value=BUDGET_RANGE[0], max_value=BUDGET_RANGE[1])
     dietary_needs = serializers.ListField(
         child=serializers.ChoiceField(choices=DIETARY_NEEDS), required=False, max_length=len(DIETARY_NEEDS)
     )
     theme_preferences = serializers.ListField(child=serializers.CharField(max_length=50), required=False, max_length=10)
-    age_group = serializers.ChoiceField(choices=("kids", "teens", "adults", "all"), required=False)
-    setting = serializers.ChoiceField(choices=("indoor", "outdoor", "any"), required=False)
+    age_group = serializers.ChoiceField(choices=AGE_GROUPS, required=False)
+    setting = serializers.ChoiceField(choices=SETTINGS, required=False)
 
     def validate_date(self, value: datetime.date) -> datetime.date:
         today = timezone.localdate()

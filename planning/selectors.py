@@ -4,7 +4,7 @@ import datetime
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Max, Prefetch, QuerySet
 
 from .models import (
     AgentRun,
@@ -68,6 +68,16 @@ def plans_stalled(*, before: datetime.datetime, limit: int) -> list[UUID]:
         .order_by("updated_at")
         .values_list("id", flat=True)[:limit]
     )
+
+
+def catalog_offer() -> tuple[dict[str, frozenset[str]], int | None]:
+    """What the catalog can honour, for the analyzer: the diets some cake offers in each city (by slug),
+    and the largest venue's capacity (None without venues)."""
+    diets: dict[str, set[str]] = {}
+    for city, options in Cake.objects.values_list("bakery__city__slug", "dietary"):
+        diets.setdefault(city, set()).update(options or ())
+    largest = Venue.objects.aggregate(largest=Max("capacity"))["largest"]
+    return {city: frozenset(options) for city, options in diets.items()}, largest
 
 
 def venue_candidates(*, city: str, guests: int) -> list[Venue]:

@@ -198,6 +198,8 @@ AGENT_BREAKER = {
 # "latency_ms": int, "error": "transient" | "permanent", "ignore_soft_limit": bool}.
 AGENT_FAULTS = env.json("AGENT_FAULTS", default={})
 ANALYZER_RULES_PATH = env("ANALYZER_RULES_PATH", default="") or None
+# The optional learned party-type classifier: "" (off, the default) or "embedding" (needs requirements-ml.txt).
+ANALYZER_CLASSIFIER = env("ANALYZER_CLASSIFIER", default="")
 
 # --- Celery ---------------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)

@@ -6,7 +6,9 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
 
 from agents import services as orchestration
-from planning.models import PlanDispatch
+from agents.analyzer import load_rules
+from api.serializers import PlanCreateInputSerializer
+from planning.models import Plan, PlanDispatch, PlanEvent
 from tests.conftest import client_for
 from tests.events_helpers import without_wake_ups
 
@@ -104,6 +106,40 @@ def test_bad_input_gets_400_with_field_errors_and_writes_nothing(api, payload, f
     assert error_code(response) == "invalid"
     assert field in response.json()["error"]["fields"]
     assert api.get("/api/v1/plans/").json()["results"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "message"),
+    [
+        (
+            "Party for 2,000,000 guests in Austin",
+            "guest_count",
+            "A party of 2,000,000 guests is beyond what we can plan: 1 to 1,000 guests.",
+        ),
+        ("birthday party, 20 people, budget $1", "budget", "A budget of $1 is outside what we can plan with"),
+    ],
+)
+def test_a_request_beyond_the_limits_in_words_gets_400_and_writes_nothing(
+    catalog, api, django_capture_on_commit_callbacks, text, field, message
+):
+    with django_capture_on_commit_callbacks(execute=False) as dispatched:
+        response = api.post("/api/v1/plans/", {"text": text}, format="json")
+    assert response.status_code == 400, response.content
+    error = response.json()["error"]
+    assert error["code"] == "invalid"
+    assert error["message"].startswith(message)
+    assert list(error["fields"]) == [field] and error["fields"][field][0].startswith(message)
+    assert Plan.objects.count() == 0 and PlanEvent.objects.count() == 0 and PlanDispatch.objects.count() == 0
+    assert dispatched == []
+
+
+def test_the_serializer_offers_exactly_the_analyzers_vocabulary():
+    rules = load_rules()
+    fields = PlanCreateInputSerializer().fields
+    assert tuple(fields["party_type"].choices) == (*rules.party_type_names, rules.fallback_party_type)
+    assert tuple(fields["dietary_needs"].child.choices) == rules.dietary_options
+    assert (fields["guest_count"].min_value, fields["guest_count"].max_value) == rules.guest_count_range
+    assert (fields["budget"].min_value, fields["budget"].max_value) == rules.budget_range
 
 
 def test_malformed_json_and_other_media_types_are_refused(api):

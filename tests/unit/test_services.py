@@ -1,6 +1,7 @@
 import pytest
 
 from agents import services as orchestration
+from agents.analyzer import BriefOutOfRange
 from planning import services
 from planning.models import AgentRun, Bakery, Cake, City, Plan, PlanEvent, Theme, Venue
 from tests.events_helpers import without_wake_ups
@@ -28,6 +29,32 @@ def test_plan_create_persists_brief_runs_and_events_and_dispatches_after_commit(
     assert all(run.status == "pending" for run in runs.values())
     assert event_types(plan.id) == ["plan.received", "plan.analyzing", "plan.running"]
     assert list(PlanEvent.objects.filter(plan=plan).values_list("seq", flat=True)) == [1, 2, 3]
+
+
+def test_plan_create_beyond_the_limits_raises_and_rolls_everything_back(
+    catalog, user, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks, pytest.raises(BriefOutOfRange) as refused:
+        orchestration.plan_create(owner=user, text="wedding for 1,200 guests in Chicago")
+    assert refused.value.field == "guest_count"
+    assert callbacks == []
+    assert not Plan.objects.exists() and not PlanEvent.objects.exists() and not AgentRun.objects.exists()
+
+
+def test_the_brief_notes_a_diet_the_catalog_cannot_honour_in_that_city(catalog, user):
+    offered: dict[str, set[str]] = {}
+    for cake in Cake.objects.select_related("bakery__city"):
+        offered.setdefault(cake.bakery.city.slug, set()).update(cake.dietary)
+    lacking = City.objects.get(slug=next(slug for slug, diets in offered.items() if "kosher" not in diets))
+    serving = City.objects.get(slug=next(slug for slug, diets in offered.items() if "kosher" in diets))
+
+    text = "Bar mitzvah in {} for 80 guests, kosher"
+    lacking_brief = orchestration.plan_create(owner=user, text=text.format(lacking.name)).brief
+    serving_brief = orchestration.plan_create(owner=user, text=text.format(serving.name)).brief
+
+    assert (lacking_brief["party_type"], lacking_brief["dietary_needs"]) == ("mitzvah", ["kosher"])
+    assert any(f"no kosher options in {lacking.name}" in note for note in lacking_brief["notes"])
+    assert not any("kosher" in note for note in serving_brief["notes"])
 
 
 def test_illegal_transitions_are_refused(catalog, user):
