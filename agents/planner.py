@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from . import flags
 from .analyzer import Brief
 from .costs import PICK_CATEGORIES, reserved_share
 from .recommenders import PlanDraft, Recommender, money
@@ -57,15 +58,18 @@ class FinalPlanner:
             agent: outcome.error or outcome.status for agent, outcome in outcomes.items() if not outcome.succeeded
         }
         draft = self._draft(brief, outcomes)
+        optional = flags.optional_agents()
         for agent, error in failures.items():
             draft.warnings.append(f"The {agent} agent did not finish ({error}); this part of the plan is missing.")
+            if agent in optional:
+                draft.warnings.append(flags.optional_note(agent))
             if agent not in draft.missing:
                 draft.missing.append(agent)
         recommendations = [advice for recommender in self.recommenders for advice in recommender(draft)]
         succeeded = [agent for agent, outcome in outcomes.items() if outcome.succeeded]
         if not succeeded:
             status = "failed"
-        elif draft.missing:
+        elif set(draft.missing) - optional:
             status = "partial"
         else:
             status = "complete"

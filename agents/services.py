@@ -16,10 +16,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from partyproject.tracing import plan_span
 from planning import selectors
 from planning import services as records
 from planning.models import AgentRun, DeadLetter, Plan, PlanDispatch, PlanStatus
 
+from . import flags
 from .analyzer import Brief, CatalogLimits, CityRef, InputAnalyzer, load_rules
 from .analyzer.classifier import classifier_for
 from .errors import TRANSIENT_ERRORS
@@ -73,6 +75,7 @@ def plan_analyze(*, plan_id: UUID) -> Brief:
         records.plan_transition(plan_id=plan_id, to=PlanStatus.ANALYZING)
         plan = Plan.objects.only("request_text", "request_fields").get(pk=plan_id)
         brief = analyzer_build().analyze(text=plan.request_text, fields=plan.request_fields)
+        brief = flags.brief_without_disabled(brief)
         registered = set(agent_names())
         unavailable = {
             agent: f"No agent named {agent!r} is registered." for agent in brief.agents if agent not in registered
@@ -125,11 +128,12 @@ def dispatch_publish(*, dispatch: PlanDispatch, force: bool = False) -> bool:
         return True
     breaker = _dispatch_breaker()
     try:
-        if force:
-            pipeline_dispatch(plan_id=str(dispatch.plan_id), graph=dispatch.graph)
-            breaker.close()
-        else:
-            breaker.call(pipeline_dispatch, plan_id=str(dispatch.plan_id), graph=dispatch.graph)
+        with plan_span("plan.dispatch", plan_id=dispatch.plan_id, reason=dispatch.reason):
+            if force:
+                pipeline_dispatch(plan_id=str(dispatch.plan_id), graph=dispatch.graph)
+                breaker.close()
+            else:
+                breaker.call(pipeline_dispatch, plan_id=str(dispatch.plan_id), graph=dispatch.graph)
     except pybreaker.CircuitBreakerError:
         records.dispatch_mark_failed(
             dispatch=dispatch, error="The broker is unavailable; the plan waits in the outbox."

@@ -11,6 +11,7 @@ from celery import Task, shared_task, signals
 from django.conf import settings
 from redis.exceptions import LockError
 
+from partyproject import metrics
 from partyproject.celery import app
 from partyproject.redis_client import redis_client
 from planning import selectors
@@ -70,11 +71,13 @@ def periodic(name: str) -> Callable[[Callable[[], dict[str, int]]], Task]:
 @periodic("reconcile")
 def reconcile() -> dict[str, int]:
     """Periodic (Celery beat): drive on the plans that stopped making progress."""
-    return services.plan_reconcile(
+    counts = services.plan_reconcile(
         stalled_after=timedelta(seconds=settings.PLAN_STALLED_AFTER),
         max_redrives=settings.PLAN_MAX_REDRIVES,
         max_backlog=settings.PLAN_RECONCILE_MAX_BACKLOG,
     )
+    metrics.reconciler_record(counts)
+    return counts
 
 
 @periodic("dispatch_sweep")

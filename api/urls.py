@@ -7,6 +7,7 @@ app_name = "api"
 
 urlpatterns = [
     path("health/", views.HealthApi.as_view(), name="health"),
+    path("ready/", views.ReadinessApi.as_view(), name="ready"),
     path("auth/token/", views.TokenObtainApi.as_view(), name="token-obtain"),
     path("auth/token/refresh/", views.TokenRefreshApi.as_view(), name="token-refresh"),
     path("plans/", views.PlanListCreateApi.as_view(), name="plan-list"),

@@ -13,6 +13,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from agents import services
 from events import selectors as event_selectors
+from partyproject.health import readiness_report
 from planning import selectors
 from planning.models import DeadLetter, Plan
 from planning.services import FeedbackRefused, feedback_create
@@ -28,6 +29,7 @@ from .serializers import (
     PlanEventPageSerializer,
     PlanSummarySerializer,
 )
+from .shedding import plan_intake_check
 
 
 class HealthApi(APIView):
@@ -40,6 +42,20 @@ class HealthApi(APIView):
     @extend_schema(responses={200: {"type": "object", "properties": {"status": {"type": "string"}}}})
     def get(self, request: Request) -> Response:
         return Response({"status": "ok"})
+
+
+class ReadinessApi(APIView):
+    """Readiness: database, broker and at least one worker answer (503 otherwise); each agent's breaker."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    throttle_classes = ()
+
+    @extend_schema(responses={200: dict, 503: dict})
+    def get(self, request: Request) -> Response:
+        report = readiness_report()
+        ready = report["status"] != "not_ready"
+        return Response(report, status=status.HTTP_200_OK if ready else status.HTTP_503_SERVICE_UNAVAILABLE)
 
 
 class PlanListCreateApi(generics.ListAPIView):
@@ -64,6 +80,7 @@ class PlanListCreateApi(generics.ListAPIView):
         "the dispatch outbox (the broker is briefly unavailable); it runs as soon as the broker is back.",
     )
     def post(self, request: Request) -> Response:
+        plan_intake_check()
         serializer = PlanCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)

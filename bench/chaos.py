@@ -35,6 +35,7 @@ from django.utils import timezone  # noqa: E402
 from agents import cli, services  # noqa: E402
 from agents.faults import fault_clear, fault_set  # noqa: E402
 from planning.models import Plan  # noqa: E402
+from planning.services import catalog_seed  # noqa: E402
 from tests.chaos.harness import (  # noqa: E402
     PRODUCTION_TIMEOUTS,
     SHORT_TIMEOUTS,
@@ -49,17 +50,19 @@ AGENTS = ("theme", "venue", "cake", "budget")
 
 
 def database_ensure() -> None:
-    """Create the benchmark's database if it does not exist, then migrate and seed it."""
+    """Create the benchmark's database if it does not exist, then migrate it and load the current catalog."""
     name = settings.DATABASES["default"]["NAME"]
     with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
         if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
             admin.execute(f'CREATE DATABASE "{name}"')
     cli.database_prepare()
+    catalog_seed()
 
 
 def slow_agents() -> None:
+    """Each catalog call takes a moment, so that faults catch work in flight."""
     for agent in AGENTS:
-        fault_set(agent, latency_ms=50)
+        fault_set(agent, latency_ms=20)
 
 
 def faults(cluster: Cluster) -> dict[str, tuple[Callable[[], None], Callable[[], None]]]:

@@ -1,10 +1,15 @@
-"""ASGI entry point: Django for HTTP, the live event streams for WebSocket and SSE."""
+"""ASGI entry point: Django for HTTP, the live event streams for WebSocket and SSE (uvicorn workers under
+gunicorn in production)."""
 
 import os
 
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "partyproject.settings.dev")
+
+from partyproject.tracing import web_tracing_setup
+
+web_tracing_setup()
 django_application = get_asgi_application()  # sets Django up before the imports below
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

@@ -1,8 +1,8 @@
 """WSGI entry point."""
 
-import os
-
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "partyproject.settings.dev")
+from partyproject.tracing import web_tracing_setup
+
+web_tracing_setup()
 application = get_wsgi_application()

@@ -160,6 +160,7 @@ class PlanEvent(models.Model):
     type = models.CharField(max_length=48)
     agent = models.CharField(max_length=32, blank=True)
     payload = models.JSONField(default=dict, blank=True)
+    trace_id = models.CharField(max_length=32, blank=True, help_text="OpenTelemetry trace of the change, if traced.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -17,6 +17,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from events.notify import plan_wake
+from partyproject import metrics
+from partyproject.logs import plan_bind
+from partyproject.tracing import current_trace_id
 
 from .models import (
     AgentRun,
@@ -62,7 +65,9 @@ def event_append(*, plan_id: UUID, type: str, agent: str = "", payload: Mapping[
     Plan.objects.filter(pk=plan_id).update(event_seq=F("event_seq") + 1, updated_at=timezone.now())
     seq = Plan.objects.filter(pk=plan_id).values_list("event_seq", flat=True).get()
     transaction.on_commit(partial(plan_wake, plan_id=plan_id), robust=True)
-    return PlanEvent.objects.create(plan_id=plan_id, seq=seq, type=type, agent=agent, payload=dict(payload or {}))
+    return PlanEvent.objects.create(
+        plan_id=plan_id, seq=seq, type=type, agent=agent, payload=dict(payload or {}), trace_id=current_trace_id()
+    )
 
 
 def plan_transition(
@@ -79,7 +84,7 @@ def plan_transition(
     ConcurrentUpdate when `expected_version` is stale or other writers keep winning the race.
     """
     for _ in range(OPTIMISTIC_LOCK_ATTEMPTS):
-        current = Plan.objects.values("status", "version").get(pk=plan_id)
+        current = Plan.objects.values("status", "version", "created_at").get(pk=plan_id)
         if expected_version is not None and current["version"] != expected_version:
             raise ConcurrentUpdate(f"Plan {plan_id} is at version {current['version']}, not {expected_version}.")
         if to not in Plan.TRANSITIONS[current["status"]]:
@@ -91,6 +96,8 @@ def plan_transition(
         with transaction.atomic():
             if Plan.objects.filter(pk=plan_id, version=current["version"]).update(**values):
                 event_append(plan_id=plan_id, type=f"plan.{to}", payload=payload)
+                if to in Plan.TERMINAL:
+                    transaction.on_commit(partial(metrics.plan_ended, outcome=to, created_at=current["created_at"]))
                 return values["version"]
     raise ConcurrentUpdate(f"Plan {plan_id} kept changing; gave up after {OPTIMISTIC_LOCK_ATTEMPTS} attempts.")
 
@@ -211,6 +218,7 @@ def plan_fail(*, plan_id: UUID, error: str) -> bool:
 def plan_record(*, owner, text: str, fields: Mapping[str, Any], selection_arm: str = "") -> Plan:
     """A new plan as received (call inside the transaction that goes on to analyse it)."""
     plan = Plan.objects.create(owner=owner, request_text=text, request_fields=dict(fields), selection_arm=selection_arm)
+    plan_bind(plan.id, user_id=owner.pk)
     event_append(plan_id=plan.id, type="plan.received", payload={"text": text, "fields": dict(fields)})
     return plan
 

@@ -1,6 +1,7 @@
 """Shared fixtures: users and tokens, the catalog, eager Celery for unit tests, a real worker for integration."""
 
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -95,13 +96,48 @@ def child_process_env(**extra: str) -> dict[str, str]:
     }
 
 
+@dataclass(frozen=True)
+class WorkerTelemetry:
+    """Where the test worker reports: its /metrics, its spans (JSON lines) and its JSON log."""
+
+    directory: Path
+    metrics_port: int
+
+    @property
+    def metrics_url(self) -> str:
+        return f"http://127.0.0.1:{self.metrics_port}/metrics"
+
+    @property
+    def spans_path(self) -> Path:
+        return self.directory / "spans.jsonl"
+
+    @property
+    def log_path(self) -> Path:
+        return self.directory / "worker.log"
+
+    def env(self) -> dict[str, str]:
+        return {
+            "PROMETHEUS_MULTIPROC_DIR": str(self.directory / "metrics"),
+            "WORKER_METRICS_PORT": str(self.metrics_port),
+            "TRACING_ENABLED": "true",
+            "TRACING_EXPORT_FILE": str(self.spans_path),
+            "LOG_FORMAT": "json",
+        }
+
+
 @pytest.fixture(scope="session")
-def worker(django_db_setup, django_db_blocker, tmp_path_factory):
-    """A real Celery worker process (prefork, 2 children) on the test database and the test Redis."""
+def worker_telemetry(tmp_path_factory) -> WorkerTelemetry:
+    return WorkerTelemetry(directory=Path(tmp_path_factory.mktemp("worker")), metrics_port=free_port())
+
+
+@pytest.fixture(scope="session")
+def worker(django_db_setup, django_db_blocker, worker_telemetry):
+    """A real Celery worker process (prefork, 2 children) on the test database and the test Redis,
+    serving its metrics, writing its spans and logging JSON (see WorkerTelemetry)."""
+    env = child_process_env(**worker_telemetry.env())
     celery_app.control.purge()
-    log_dir = Path(tmp_path_factory.mktemp("worker-logs"))
-    services = EmbeddedServices(concurrency=2, log_dir=log_dir)
-    services.start_worker(env=child_process_env())
+    services = EmbeddedServices(concurrency=2, log_dir=worker_telemetry.directory)
+    services.start_worker(env=env)
     yield services
     services.stop()
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import environ
 
+from partyproject.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -51,6 +53,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
+    "django_structlog",
     "channels",
     "planning",
     "events",
@@ -60,6 +63,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "partyproject.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -68,6 +72,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_structlog.middlewares.RequestMiddleware",
 ]
 
 TEMPLATES = [
@@ -257,6 +262,8 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
     "retry_policy": {"max_retries": 3, "interval_start": 0, "interval_step": 0.5, "interval_max": 1},
 }
 CELERY_TASK_DEFAULT_QUEUE = "celery"
+# Keep Django's LOGGING (structured, see Logging below) in the worker instead of Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Reconciler and dispatch outbox -------------------------------------------------------------------
 # A running plan with no event for PLAN_STALLED_AFTER seconds is driven on from the database: its
@@ -334,12 +341,39 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- Feature flags and load shedding --------------------------------------------------------------
+# Switched-off agents are left out of every new plan; optional agents may fail without making the
+# plan partial. Either way the plan says so (agents/flags.py).
+AGENTS_DISABLED = env.list("AGENTS_DISABLED", default=[])
+AGENTS_OPTIONAL = env.list("AGENTS_OPTIONAL", default=[])
+# POST /api/v1/plans/ answers 503 + Retry-After while more messages than this wait in the broker
+# (0 switches shedding off). Kept below PLAN_RECONCILE_MAX_BACKLOG: shed new work before the
+# reconciler starts to hold back.
+PLAN_SHED_BACKLOG = env.int("PLAN_SHED_BACKLOG", default=500)
+PLAN_SHED_RETRY_AFTER = env.int("PLAN_SHED_RETRY_AFTER", default=30)
+
+# --- Observability ----------------------------------------------------------------------------------
+# /metrics (web) answers only a bearer token equal to METRICS_TOKEN or a client inside
+# METRICS_ALLOWED_NETWORKS. Workers serve their own /metrics on WORKER_METRICS_PORT (0 = none).
+# With several processes per host, PROMETHEUS_MULTIPROC_DIR (read by prometheus-client itself)
+# must name an empty directory private to that host's processes.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
+WORKER_METRICS_PORT = env.int("WORKER_METRICS_PORT", default=0)
+WORKER_METRICS_ADDR = env("WORKER_METRICS_ADDR", default="127.0.0.1")
+# Readiness: a worker must answer a ping within this many seconds; the answer is reused this long.
+READINESS_WORKER_TIMEOUT = env.float("READINESS_WORKER_TIMEOUT", default=1.0)
+READINESS_WORKER_CACHE = env.float("READINESS_WORKER_CACHE", default=10.0)
+# OpenTelemetry: off unless TRACING_ENABLED; spans go over OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT
+# (read by the exporter itself), or as JSON lines to TRACING_EXPORT_FILE (development and tests).
+TRACING_ENABLED = env.bool("TRACING_ENABLED", default=False)
+TRACING_EXPORT_FILE = env("TRACING_EXPORT_FILE", default="")
+OTEL_SERVICE_NAME = env("OTEL_SERVICE_NAME", default="partyplanner")
+
 # --- Logging --------------------------------------------------------------------------------------
+# LOG_FORMAT=json in production (one JSON object a line, with request, user, plan, task and trace
+# ids bound while serving a plan); console (readable) in development.
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-}
+LOG_FORMAT = env("LOG_FORMAT", default="console")
+LOGGING = logging_config(level=LOG_LEVEL, renderer=LOG_FORMAT)
+DJANGO_STRUCTLOG_CELERY_ENABLED = True

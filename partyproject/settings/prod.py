@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import env, logging_config
 
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
 if len(SECRET_KEY) < 32 or SECRET_KEY.startswith("insecure"):
@@ -22,3 +22,6 @@ SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
+# One JSON object a line for the log collector.
+LOG_FORMAT = env("LOG_FORMAT", default="json")
+LOGGING = logging_config(level=LOG_LEVEL, renderer=LOG_FORMAT)  # noqa: F405
