@@ -210,6 +210,23 @@ def plan_detail_data(plan: Plan, *, internals: bool) -> dict[str, Any]:
     return PlanDetailSerializer(plan, context={"internals": internals}).data
 
 
+class PlanEventSerializer(serializers.Serializer):
+    """One event in the versioned wire format (docs/events.md)."""
+
+    v = serializers.IntegerField()
+    plan_id = serializers.UUIDField()
+    seq = serializers.IntegerField()
+    type = serializers.CharField()
+    agent = serializers.CharField(allow_blank=True)
+    payload = serializers.JSONField()
+    at = serializers.DateTimeField()
+
+
+class PlanEventPageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True)
+    results = PlanEventSerializer(many=True)
+
+
 class DeadLetterSerializer(serializers.ModelSerializer):
     class Meta:
         model = DeadLetter

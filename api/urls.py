@@ -13,6 +13,7 @@ urlpatterns = [
     path("auth/logout/", views.LogoutApi.as_view(), name="logout"),
     path("plans/", views.PlanListCreateApi.as_view(), name="plan-list"),
     path("plans/<uuid:plan_id>/", views.PlanDetailApi.as_view(), name="plan-detail"),
+    path("plans/<uuid:plan_id>/events/", views.PlanEventListApi.as_view(), name="plan-events"),
     path("plans/<uuid:plan_id>/feedback/", views.PlanFeedbackApi.as_view(), name="plan-feedback"),
     path("ops/faults/", views.FaultListApi.as_view(), name="fault-list"),
     path("ops/faults/<str:agent>/", views.FaultDetailApi.as_view(), name="fault-detail"),

@@ -2,7 +2,7 @@
 
 from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import generics, status
+from rest_framework import generics, serializers, status
 from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -15,6 +15,7 @@ from agents import services
 from agents.faults import faults_list
 from agents.health import readiness_report
 from agents.registry import agent_names
+from events import selectors as event_selectors
 from planning import selectors
 from planning.models import DeadLetter, Plan
 from planning.services import FeedbackRefused, feedback_create
@@ -35,6 +36,7 @@ from .serializers import (
     LogoutInputSerializer,
     PlanCreateInputSerializer,
     PlanDetailSerializer,
+    PlanEventPageSerializer,
     PlanSummarySerializer,
     TokenObtainInputSerializer,
     TokenPairSerializer,
@@ -119,6 +121,33 @@ class PlanDetailApi(APIView):
         except Plan.DoesNotExist:
             raise Http404 from None
         return Response(plan_detail_data(plan, internals=sees_internals(request)))
+
+
+class PlanEventListApi(APIView):
+    """A plan's event log in order, a page at a time: `?after=SEQ` (default 0) and `?limit=N` (≤ 500).
+
+    `next` is the URL of the following page, or null at the end of what has been committed so far.
+    """
+
+    class InputSerializer(serializers.Serializer):
+        after = serializers.IntegerField(required=False, min_value=0, default=0)
+        limit = serializers.IntegerField(required=False, min_value=1, max_value=500, default=100)
+
+    @extend_schema(parameters=[InputSerializer], responses={200: PlanEventPageSerializer})
+    def get(self, request: Request, plan_id) -> Response:
+        params = self.InputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        try:
+            event_selectors.plan_for_viewer(user=request.user, plan_id=plan_id)
+        except Plan.DoesNotExist:
+            raise Http404 from None
+        after, limit = params.validated_data["after"], params.validated_data["limit"]
+        events = event_selectors.plan_event_envelopes(plan_id=plan_id, after=after, limit=limit + 1)
+        following = None
+        if len(events) > limit:
+            events = events[:limit]
+            following = request.build_absolute_uri(f"?after={events[-1]['seq']}&limit={limit}")
+        return Response({"next": following, "results": events})
 
 
 class PlanFeedbackApi(APIView):

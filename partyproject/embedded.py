@@ -69,11 +69,22 @@ def wait_until(check, *, timeout: float, what: str, interval: float = 0.1) -> No
 
 def redis_use(url: str) -> None:
     """Point this process's Celery app, cache and breakers at `url`, and its children through the env."""
+    from channels.layers import channel_layers
+
     from partyproject.celery import app
     from partyproject.redis_client import redis_client_reset
 
     os.environ["REDIS_URL"] = url
     settings.REDIS_URL = url
+    settings.EVENT_BUS_REDIS_URL = url
+    settings.CHANNEL_LAYER_URL = url
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {**settings.CHANNEL_LAYER_OPTIONS, "hosts": [url]},
+        }
+    }
+    channel_layers.backends.clear()
     settings.CACHES["default"]["LOCATION"] = url
     app.conf.broker_url = url
     app.conf.result_backend = url
@@ -141,10 +152,21 @@ class EmbeddedServices:
                 process = self._spawn(command, "worker", env=env)
             self._stopping.wait(1)
 
-    def start_server(self, *, port: int) -> subprocess.Popen:
-        """Start Django's development server on 127.0.0.1:`port`."""
-        command = [sys.executable, str(BASE_DIR / "manage.py"), "runserver", f"127.0.0.1:{port}", "--noreload"]
-        return self._spawn(command, "web")
+    def start_server(
+        self, *, port: int, env: Mapping[str, str] | None = None, ping_seconds: float = 20
+    ) -> subprocess.Popen:
+        """Start the ASGI server on 127.0.0.1:`port`: uvicorn, for HTTP and WebSocket with permessage-deflate;
+        a WebSocket that does not answer a ping within `ping_seconds` is closed."""
+        command = [
+            sys.executable, "-m", "uvicorn", "partyproject.asgi:application", "--host", "127.0.0.1",
+            "--port", str(port), "--ws", "websockets-sansio", "--ws-ping-interval", str(ping_seconds),
+            "--ws-ping-timeout", str(ping_seconds), "--no-access-log", "--lifespan", "off",
+        ]  # fmt: skip
+        return self._spawn(command, "web", env=env)
+
+    def start_relay(self, env: Mapping[str, str] | None = None) -> subprocess.Popen:
+        """Start the relay that publishes committed events to the event bus."""
+        return self._spawn([sys.executable, str(BASE_DIR / "manage.py"), "relay_events"], "relay", env=env)
 
     def start_gunicorn(self, *, port: int, env: Mapping[str, str] | None = None, workers: int = 2) -> subprocess.Popen:
         """Start the production server (gunicorn) on 127.0.0.1:`port`; returns once /api/v1/health/ answers."""

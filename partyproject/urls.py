@@ -1,9 +1,15 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from partyproject.metrics import metrics_view
+from web.views import home
 
 urlpatterns = [
+    path("", home, name="home"),
+    path("app/", include("web.urls")),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", include("api.admin_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),

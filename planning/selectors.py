@@ -38,6 +38,12 @@ def plan_get(*, user, plan_id: UUID, any_owner: bool = False) -> Plan:
     return plans.prefetch_related(runs).get(pk=plan_id)
 
 
+def plan_get_any(*, plan_id: UUID) -> Plan:
+    """A plan with its agent runs, whoever owns it (the caller has checked who may see it)."""
+    runs = Prefetch("agent_runs", queryset=AgentRun.objects.order_by("id"))
+    return Plan.objects.prefetch_related(runs).get(pk=plan_id)
+
+
 def plan_events(*, plan_id: UUID, after: int = 0) -> QuerySet[PlanEvent]:
     """A plan's events after sequence number `after`, in order."""
     return PlanEvent.objects.filter(plan_id=plan_id, seq__gt=after).order_by("seq")

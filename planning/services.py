@@ -36,6 +36,7 @@ from .models import (
     Theme,
     Venue,
 )
+from .signals import plan_events_committed
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,11 @@ class ConcurrentUpdate(Exception):
     """Another writer kept changing the plan; the change was refused rather than overwrite theirs."""
 
 
+def events_announce(*, plan_id: UUID) -> None:
+    """After commit: tell listeners (the live streams) that a plan has new events."""
+    plan_events_committed.send(sender=PlanEvent, plan_id=plan_id)
+
+
 def event_append(*, plan_id: UUID, type: str, agent: str = "", payload: Mapping[str, Any] | None = None) -> PlanEvent:
     """Append a plan's next event. Call it inside the transaction that makes the change it records."""
     # The UPDATE holds the plan row's lock until commit, so concurrent writers take turns and the
@@ -63,6 +69,7 @@ def event_append(*, plan_id: UUID, type: str, agent: str = "", payload: Mapping[
     # thereby records the plan's last progress, which the reconciler reads.
     Plan.objects.filter(pk=plan_id).update(event_seq=F("event_seq") + 1, updated_at=timezone.now())
     seq = Plan.objects.filter(pk=plan_id).values_list("event_seq", flat=True).get()
+    transaction.on_commit(partial(events_announce, plan_id=plan_id), robust=True)
     return PlanEvent.objects.create(
         plan_id=plan_id, seq=seq, type=type, agent=agent, payload=dict(payload or {}), trace_id=current_trace_id()
     )

@@ -12,7 +12,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from partyproject.celery import app as celery_app
-from partyproject.embedded import EmbeddedServices, free_port
+from partyproject.embedded import EmbeddedServices, free_port, port_in_use, wait_until
 from partyproject.redis_client import redis_client
 
 OUR_REDIS_KEYS = ("partyplanner:breaker:*", "partyplanner:faults")
@@ -85,6 +85,17 @@ def eager_celery():
     celery_app.conf.task_always_eager = False
 
 
+def child_process_env(**extra: str) -> dict[str, str]:
+    """The environment of a child process (worker, ASGI server, relay) on the test database and test Redis."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "partyproject.settings.test",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
+        "REDIS_URL": settings.REDIS_URL,
+        "DATABASE_CONN_MAX_AGE": "0",
+        **extra,
+    }
+
+
 @dataclass(frozen=True)
 class WorkerTelemetry:
     """Where the test worker reports: its /metrics, its spans (JSON lines) and its JSON log."""
@@ -123,16 +134,25 @@ def worker_telemetry(tmp_path_factory) -> WorkerTelemetry:
 def worker(django_db_setup, django_db_blocker, worker_telemetry):
     """A real Celery worker process (prefork, 2 children) on the test database and the test Redis,
     serving its metrics, writing its spans and logging JSON (see WorkerTelemetry)."""
-    test_database = connection.settings_dict["NAME"]
-    env = {
-        "DJANGO_SETTINGS_MODULE": "partyproject.settings.test",
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{test_database}",
-        "REDIS_URL": settings.REDIS_URL,
-        "DATABASE_CONN_MAX_AGE": "0",
-        **worker_telemetry.env(),
-    }
+    env = child_process_env(**worker_telemetry.env())
     celery_app.control.purge()
     services = EmbeddedServices(concurrency=2, log_dir=worker_telemetry.directory)
     services.start_worker(env=env)
     yield services
+    services.stop()
+
+
+@pytest.fixture(scope="session")
+def asgi_server(django_db_setup, tmp_path_factory):
+    """A real ASGI server process (uvicorn, as `bin/demo` runs it) on the test database; yields its base URL.
+
+    Short heartbeat, poll and send timeouts keep the tests of those paths quick.
+    """
+    log_dir = Path(tmp_path_factory.mktemp("asgi-logs"))
+    services = EmbeddedServices(log_dir=log_dir)
+    port = free_port()
+    env = child_process_env(EVENTS_HEARTBEAT_SECONDS="1", EVENTS_POLL_SECONDS="1", EVENTS_SEND_TIMEOUT_SECONDS="2")
+    services.start_server(port=port, env=env)
+    wait_until(lambda: port_in_use(port), timeout=30, what="the ASGI server")
+    yield f"127.0.0.1:{port}"
     services.stop()

@@ -34,7 +34,10 @@ USE_I18N = False
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = env("DJANGO_STATIC_ROOT", default=str(VAR_DIR / "static"))
-Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # WhiteNoise also serves what collectstatic put there
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "web:plan-list"
+LOGOUT_REDIRECT_URL = "login"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_MAX_BODY_BYTES", default=64 * 1024)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -59,7 +62,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_structlog",
     "drf_spectacular_sidecar",
+    "channels",
     "planning",
+    "events",
+    "web",
     "agents",
     "api",
 ]
@@ -144,6 +150,42 @@ CACHES = {
         "KEY_PREFIX": "partyplanner",
     }
 }
+
+# --- Live events and the outbound event bus (docs/events.md) -------------------------------------------
+# The channel layer only carries wake-ups ("plan X has new events"); subscribers read the event log.
+CHANNEL_LAYER_URL = env("CHANNEL_LAYER_URL", default=REDIS_URL)
+CHANNEL_LAYER_OPTIONS = {
+    "prefix": "partyplanner:asgi",
+    "capacity": env.int("CHANNEL_LAYER_CAPACITY", default=1000),
+    "expiry": 30,
+}
+CHANNEL_LAYERS = {
+    "default": (
+        {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {**CHANNEL_LAYER_OPTIONS, "hosts": [CHANNEL_LAYER_URL]},
+        }
+        if CHANNEL_LAYER_URL
+        else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+    )
+}
+EVENTS_PAGE_SIZE = env.int("EVENTS_PAGE_SIZE", default=200)
+EVENTS_HEARTBEAT_SECONDS = env.float("EVENTS_HEARTBEAT_SECONDS", default=15)
+EVENTS_POLL_SECONDS = env.float("EVENTS_POLL_SECONDS", default=5)
+EVENTS_SEND_TIMEOUT_SECONDS = env.float("EVENTS_SEND_TIMEOUT_SECONDS", default=10)
+# The outbound stream for other systems: "redis" (Redis Streams), "kafka", or "none".
+EVENT_BUS = env("EVENT_BUS", default="redis")
+EVENT_BUS_REDIS_URL = env("EVENT_BUS_REDIS_URL", default=REDIS_URL)
+EVENT_BUS_STREAM_PREFIX = env("EVENT_BUS_STREAM_PREFIX", default="partyplanner:events")
+EVENT_BUS_PARTITIONS = env.int("EVENT_BUS_PARTITIONS", default=8)
+EVENT_BUS_MAXLEN = env.int("EVENT_BUS_MAXLEN", default=1_000_000)
+EVENT_BUS_MAX_AGE_SECONDS = env.int("EVENT_BUS_MAX_AGE_SECONDS", default=7 * 24 * 3600)
+EVENT_BUS_CLAIM_IDLE_SECONDS = env.float("EVENT_BUS_CLAIM_IDLE_SECONDS", default=60)
+EVENT_BUS_KAFKA_BOOTSTRAP = env("EVENT_BUS_KAFKA_BOOTSTRAP", default="127.0.0.1:9092")
+EVENT_BUS_KAFKA_TOPIC = env("EVENT_BUS_KAFKA_TOPIC", default="partyplanner.plan-events")
+EVENT_RELAY_INTERVAL_SECONDS = env.float("EVENT_RELAY_INTERVAL_SECONDS", default=0.5)
+EVENT_RELAY_BATCH = env.int("EVENT_RELAY_BATCH", default=500)
+EVENT_RELAY_LOOKBACK_HOURS = env.int("EVENT_RELAY_LOOKBACK_HOURS", default=24)
 
 # --- Agents -----------------------------------------------------------------------------------------
 # Retry policy and time limits: one default for every agent (and the planner), and per-agent overrides

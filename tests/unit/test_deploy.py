@@ -20,7 +20,7 @@ from partyproject import metrics
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
-DJANGO_SERVICES = {"migrate", "web", "worker", "beat", "flower"}
+DJANGO_SERVICES = {"migrate", "web", "worker", "beat", "relay", "flower"}
 # Read by libraries, not by our settings: the OTLP exporter, prometheus-client, the pod's own name.
 LIBRARY_VARIABLES = {"OTEL_EXPORTER_OTLP_ENDPOINT", "PROMETHEUS_MULTIPROC_DIR", "POD_NAME", "FLOWER_BASIC_AUTH"}
 SOURCE_DIRS = ("partyproject", "agents", "api", "planning")

@@ -3,6 +3,7 @@
 import signal
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from agents import cli, services
@@ -12,7 +13,10 @@ SAMPLE_REQUEST = "30th birthday, 40 guests, Austin, jazz theme, $3,000, one vega
 
 
 class Command(BaseCommand):
-    help = "Migrate, seed the catalog, create a demo user, start a broker, a worker and the API, plan a sample party."
+    help = (
+        "Migrate, seed the catalog, create a demo user, start a broker, a worker, the relay and the ASGI server "
+        "(API, live page, event streams), plan a sample party."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--port", type=int, default=0, help="API port (default: 8000 if free).")
@@ -32,6 +36,8 @@ class Command(BaseCommand):
                 return
             port = port or (free_port() if port_in_use(8000) else 8000)
             server = running.start_server(port=port)
+            if settings.EVENT_BUS != "none":
+                running.start_relay()
             wait_until(lambda: port_in_use(port), timeout=30, what="the API server")
             self.stdout.write(self._tour(port))
             try:
@@ -45,7 +51,8 @@ class Command(BaseCommand):
     def _tour(port: int) -> str:
         base = f"http://127.0.0.1:{port}/api/v1"
         return f"""
-The API is up at {base}/ (admin: http://127.0.0.1:{port}/admin/, Ctrl-C stops everything).
+Open http://127.0.0.1:{port}/ and sign in as {cli.DEMO_USERNAME} / {cli.DEMO_PASSWORD} to plan a party and
+watch the agents live. The API is at {base}/ (admin: http://127.0.0.1:{port}/admin/). Ctrl-C stops everything.
 
   TOKEN=$(curl -s -X POST {base}/auth/token/ -H 'Content-Type: application/json' \\
       -d '{{"username": "{cli.DEMO_USERNAME}", "password": "{cli.DEMO_PASSWORD}"}}' \\
@@ -54,4 +61,5 @@ The API is up at {base}/ (admin: http://127.0.0.1:{port}/admin/, Ctrl-C stops ev
       -d '{{"text": "Birthday party for 25 kids in Austin, superhero theme, budget $1200, one guest is gluten-free"}}'
   curl -s {base}/plans/ -H "Authorization: Bearer $TOKEN"
   curl -s {base}/plans/<id>/ -H "Authorization: Bearer $TOKEN"
+  curl -sN {base}/plans/<id>/stream/ -H "Authorization: Bearer $TOKEN"     # live events (SSE)
 """

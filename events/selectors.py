@@ -1,0 +1,49 @@
+"""Reads for the event streams, the history API and the relay."""
+
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from django.db.models import F, IntegerField, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from planning.models import Plan, PlanEvent
+
+from .schema import event_envelope
+
+ENVELOPE_FIELDS = ("plan_id", "seq", "type", "agent", "payload", "created_at")
+
+
+def plan_for_viewer(*, user, plan_id: UUID) -> Plan:
+    """A plan its owner (or a staff member) may watch; raises Plan.DoesNotExist for anyone else."""
+    plans = Plan.objects.all() if user.is_staff else Plan.objects.filter(owner=user)
+    return plans.only("id", "status", "event_seq", "owner_id").get(pk=plan_id)
+
+
+def plan_event_envelopes(*, plan_id: UUID | str, after: int = 0, limit: int = 200) -> list[dict[str, Any]]:
+    """Up to `limit` of a plan's committed events after `after`, in order, in the wire format."""
+    rows = PlanEvent.objects.filter(plan_id=plan_id, seq__gt=after).order_by("seq").values(*ENVELOPE_FIELDS)[:limit]
+    return [event_envelope(**row) for row in rows]
+
+
+def plan_heads(*, plan_ids: list[UUID]) -> dict[UUID, tuple[int, bool]]:
+    """Each plan's last committed event number and whether it has ended."""
+    rows = Plan.objects.filter(pk__in=plan_ids).values_list("id", "event_seq", "status")
+    return {plan_id: (seq, status in Plan.TERMINAL) for plan_id, seq, status in rows}
+
+
+def plans_to_relay(*, lookback: timedelta, limit: int) -> list[tuple[UUID, int]]:
+    """Plans with committed events the relay has not published yet, as (plan id, relayed seq).
+
+    Only plans changed within `lookback` are considered (every event updates its plan's
+    `updated_at`), so the scan stays small however long the history grows.
+    """
+    relayed = Coalesce(F("relay_cursor__seq"), Value(0), output_field=IntegerField())
+    return list(
+        Plan.objects.filter(updated_at__gte=timezone.now() - lookback)
+        .annotate(relayed=relayed)
+        .filter(event_seq__gt=F("relayed"))
+        .order_by("updated_at")
+        .values_list("id", "relayed")[:limit]
+    )

@@ -1,0 +1,7 @@
+"""Signals other apps listen to, so that planning depends on none of them."""
+
+from django.dispatch import Signal
+
+# Sent after the transaction that appended one or more of a plan's events has committed (keyword: plan_id).
+# The live streams use it as a wake-up; the events themselves are always read from the log.
+plan_events_committed = Signal()

@@ -1,0 +1,109 @@
+"""The relay's loop, its position, the bus selection and the commands (the bus itself: integration tests)."""
+
+import threading
+import uuid
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from events.bus import BusConsumer, Delivery, EventBus, bus_from_settings, partition_for
+from events.models import RelayCursor
+from events.services import Deduplicator, relay_cursor_advance, relay_run, relay_step
+from tests.events_helpers import plan_with_events
+
+pytestmark = pytest.mark.django_db
+
+
+class ListBus(EventBus):
+    """An in-memory bus for the relay's own logic (the adapters are tested on real brokers)."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.published: list[dict] = []
+        self.failures = failures
+
+    def publish(self, events):
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("bus down")
+        self.published.extend(events)
+
+    def consumer(self, *, group, name) -> BusConsumer:
+        raise NotImplementedError
+
+
+def test_relay_step_publishes_in_order_and_remembers(user):
+    plan = plan_with_events(user, 3, end=True)
+    bus = ListBus()
+    assert relay_step(bus=bus, batch=2) == 2  # a batch is capped, the rest follows
+    assert relay_step(bus=bus) == 2
+    assert relay_step(bus=bus) == 0
+    assert [event["seq"] for event in bus.published] == [1, 2, 3, 4]
+    assert RelayCursor.objects.get(plan=plan).seq == 4
+
+
+def test_a_failed_publish_leaves_the_position_where_it_was(user):
+    plan_with_events(user, 2)
+    with pytest.raises(ConnectionError):
+        relay_step(bus=ListBus(failures=1))
+    assert not RelayCursor.objects.exists()
+
+
+def test_the_cursor_never_moves_backwards(user):
+    plan = plan_with_events(user, 1)
+    relay_cursor_advance(plan_id=plan.id, seq=5)
+    relay_cursor_advance(plan_id=plan.id, seq=3)
+    relay_cursor_advance(plan_id=plan.id, seq=6)
+    assert RelayCursor.objects.get(plan=plan).seq == 6
+
+
+@pytest.mark.django_db(transaction=True)
+def test_relay_run_backs_off_on_failures_and_stops_when_asked(user):
+    plan_with_events(user, 2)
+    bus = ListBus(failures=2)
+    stop = threading.Event()
+    thread = threading.Thread(target=relay_run, kwargs={"bus": bus, "stop": stop, "interval": 0.01})
+    thread.start()
+    for _ in range(200):
+        if len(bus.published) == 2:
+            break
+        threading.Event().wait(0.02)
+    stop.set()
+    thread.join(timeout=5)
+    assert not thread.is_alive() and len(bus.published) == 2
+
+
+def test_bus_selection(settings):
+    settings.EVENT_BUS = "none"
+    assert bus_from_settings() is None
+    with pytest.raises(CommandError):
+        call_command("relay_events", "--once")
+    with pytest.raises(CommandError):
+        call_command("consume_events")
+    settings.EVENT_BUS = "kafka"
+    assert type(bus_from_settings()).__name__ == "KafkaBus"
+    settings.EVENT_BUS = "redis"
+    assert type(bus_from_settings()).__name__ == "RedisStreamsBus"
+    settings.EVENT_BUS = "rabbit"
+    with pytest.raises(ValueError, match="EVENT_BUS"):
+        bus_from_settings()
+
+
+def test_relay_once_command_on_redis(user, settings, capsys):
+    settings.EVENT_BUS = "redis"
+    settings.EVENT_BUS_REDIS_URL = settings.REDIS_URL
+    settings.EVENT_BUS_STREAM_PREFIX = prefix = f"test-relay-{uuid.uuid4().hex[:8]}"
+    plan_with_events(user, 2, end=True)
+    call_command("relay_events", "--once")
+    assert "Relayed 3 events." in capsys.readouterr().out
+    bus = bus_from_settings()
+    for key in bus.client.scan_iter(match=f"{prefix}:*"):
+        bus.client.delete(key)
+
+
+def test_deduplicator_and_partitions():
+    seen = Deduplicator(size=2)
+    a, b, c = ({"plan_id": "p", "seq": n} for n in (1, 2, 3))
+    assert seen.first_time(a) and not seen.first_time(a) and seen.first_time(b) and seen.first_time(c)
+    assert seen.first_time(a), "forgotten beyond the window"
+    assert partition_for("plan-x", 8) == partition_for("plan-x", 8) and 0 <= partition_for("plan-x", 8) < 8
+    assert Delivery(event=a, token=None).attempts == 1
