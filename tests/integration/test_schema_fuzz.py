@@ -62,7 +62,9 @@ def test_the_schema_fuzzer_finds_nothing(live_server_url):
     assert summary["failures"] == {} and summary["errors"] == {}, summary["output_tail"]
     assert summary["exit_code"] == 0, summary["output_tail"]
     with urllib.request.urlopen(f"{base_url}/api/v1/schema/?format=json", timeout=10) as response:
-        operations = sum(len(methods) for methods in json.load(response)["paths"].values())
+        paths = json.load(response)["paths"]
+        # Every operation but the readiness probe, whose 503 while no worker answers is its contract.
+        operations = sum(len(methods) for path, methods in paths.items() if path != "/api/v1/ready/")
     assert summary["operations"] == operations >= 14
     assert summary["cases"] >= 1000
     served = statuses_served(workdir / "web.log")
