@@ -8,7 +8,7 @@ city, or leaving out a part. The cheapest options go to the selector too, as a f
 """
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from planning.models import Theme
@@ -16,10 +16,11 @@ from planning.models import Theme
 from .analyzer import Brief
 from .base import Agent, AgentContext
 from .cake import cake_options
+from .constraints import options_constrained
 from .costs import PICK_CATEGORIES, budget_shares, reserved_share
 from .recommenders import money
 from .selection import CENT, budget_needed
-from .theme import theme_options
+from .theme import theme_options, theme_priced
 from .venue import venue_options
 
 OPTIONAL_PARTS = {"theme": "the decorations theme", "cake": "the cake", "venue": "the venue (hold it at home)"}
@@ -28,9 +29,15 @@ MAX_CITY_SUGGESTIONS = 3
 
 class BudgetAgent(Agent):
     name = "budget"
+    reads = (
+        "party_type", "guest_count", "date", "city", "budget", "dietary_needs", "theme_preferences", "age_group",
+        "setting", "agents", "constraints",
+    )  # fmt: skip
+    constraints: Mapping[str, Any] = {}
 
     def run(self, context: AgentContext) -> dict[str, Any]:
         brief = context.brief
+        self.constraints = context.constraints
         shares = budget_shares(party_type=brief.party_type, age_group=brief.age_group)
         categories = [category for category in PICK_CATEGORIES if category in brief.agents]
         if not brief.city and {"venue", "cake"} & set(categories):
@@ -102,11 +109,14 @@ class BudgetAgent(Agent):
         """The cheapest workable option of each category, and the categories that have none."""
         found: dict[str, list[dict[str, Any]]] = {}
         if "theme" in categories:
-            found["theme"] = theme_options(themes, brief)
+            found["theme"] = [theme_priced(option, brief.guest_count) for option in theme_options(themes, brief)]
         if "venue" in categories:
             found["venue"] = venue_options(self.provider.venues(city=brief.city, guests=brief.guest_count), brief)[0]
         if "cake" in categories:
             found["cake"] = cake_options(self.provider.cakes(city=brief.city, servings=1), brief)[0]
+        found = {
+            category: options_constrained(category, options, self.constraints) for category, options in found.items()
+        }
         cheapest = {
             category: min(options, key=lambda option: (option["cost"], option["name"]))
             for category, options in found.items()

@@ -88,6 +88,7 @@ def _why_none(cakes: list[Cake], brief: Brief, days_left: int | None) -> str:
 
 class CakeAgent(Agent):
     name = "cake"
+    reads = ("guest_count", "dietary_needs", "theme_preferences", "age_group", "date", "city", "budget", "party_type")
     depth = 40
 
     def run(self, context: AgentContext) -> dict[str, Any]:

@@ -1,11 +1,15 @@
 """System checks for settings that only go wrong under failure."""
 
+import dataclasses
+
 from django.conf import settings
 from django.core.checks import Error, register
 
+from .analyzer import Brief
 from .analyzer.classifier import CLASSIFIERS, classifier_available
 from .base import agent_policy
-from .registry import agent_names
+from .digests import CONSTRAINTS
+from .registry import agent_classes, agent_names
 
 
 def _policies() -> dict[str, dict]:
@@ -112,3 +116,23 @@ def analyzer_classifier_is_installed(app_configs, **kwargs) -> list[Error]:
     else:
         return []
     return [Error(problem, hint=hint, id="agents.E006")]
+
+
+@register()
+def agents_declare_what_they_read(app_configs, **kwargs) -> list[Error]:
+    """An agent's `reads` decide when a revision may reuse its result: each must name brief fields (or
+    "constraints"), and an agent that declares nothing would be reused whatever changed."""
+    known = {field.name for field in dataclasses.fields(Brief)} | {CONSTRAINTS}
+    errors = []
+    for name, agent_class in agent_classes().items():
+        unknown = sorted(set(agent_class.reads) - known)
+        if unknown or not agent_class.reads:
+            problem = f"names unknown fields {', '.join(unknown)}" if unknown else "declares none"
+            errors.append(
+                Error(
+                    f"The {name} agent's `reads` {problem}.",
+                    hint="List every Brief field the agent's run() looks at, plus 'constraints' if it honours pins.",
+                    id="agents.E007",
+                )
+            )
+    return errors

@@ -10,8 +10,9 @@ theirs to choose, so it is exempt from the age and occasion rules (never from an
 
 import datetime
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils import timezone
 
@@ -130,3 +131,20 @@ def cake_problem(cake: Cake, brief: Brief, *, days_left: int | None) -> str | No
     if brief.age_group != "kids" and "kids" in cake.style_tags and not asked & set(cake.style_tags):
         return "a children's cake"
     return None
+
+
+def options_constrained(
+    category: str, options: list[dict[str, Any]], constraints: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """A category's options under a plan's pins and exclusions: never an excluded one, and only the
+    pinned one when one is pinned and still on offer (see `pin_unmet`)."""
+    excluded = set(constraints.get("exclude", {}).get(category, ()))
+    kept = [option for option in options if option.get("id") not in excluded]
+    pinned = constraints.get("pin", {}).get(category)
+    return [option for option in kept if option.get("id") == pinned] or kept if pinned is not None else kept
+
+
+def pin_unmet(category: str, options: list[dict[str, Any]], constraints: Mapping[str, Any]) -> bool:
+    """True when the category has a pin that none of `options` (already constrained) honours."""
+    pinned = constraints.get("pin", {}).get(category)
+    return pinned is not None and all(option.get("id") != pinned for option in options)

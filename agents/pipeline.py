@@ -3,7 +3,8 @@
 Each weakly connected part of the graph becomes one chain in topological order, and the parts run in
 parallel in the chord's header; e.g. {theme, cake←theme, venue, budget} gives
 chord([chain(theme, cake), venue, budget], planner). Signatures are immutable and carry only the
-plan id: an agent reads what it depends on from the database, not from the previous task's return.
+plan id and the revision they run for: an agent reads what it depends on from the database, not from
+the previous task's return, and a task whose revision the plan no longer runs does nothing.
 """
 
 from collections.abc import Mapping, Sequence
@@ -49,21 +50,22 @@ def graph_components(graph: Mapping[str, Sequence[str]]) -> list[list[str]]:
     return sorted(parts.values(), key=lambda part: min(order.index(agent) for agent in part))
 
 
-def plan_canvas(*, plan_id: str, graph: Mapping[str, Sequence[str]]) -> Signature:
+def plan_canvas(*, plan_id: str, graph: Mapping[str, Sequence[str]], revision: int = 1) -> Signature:
     """The chord that runs a plan's agents and then its FinalPlanner.
 
     Celery never runs a chord's body when a header task ends in FAILURE (killed at its hard time limit,
     say), but it does call the body's error callbacks: the rescue task then finalizes the plan at once.
     """
+    kwargs = {"revision": revision}
     header = []
     for part in graph_components(graph):
-        steps = [signature(agent_task_name(agent), args=(plan_id,), immutable=True) for agent in part]
+        steps = [signature(agent_task_name(agent), args=(plan_id,), kwargs=kwargs, immutable=True) for agent in part]
         header.append(steps[0] if len(steps) == 1 else chain(*steps))
-    body = signature(PLANNER_TASK, args=(plan_id,), immutable=True)
-    body.on_error(signature(RESCUE_TASK, args=(plan_id,), immutable=True))
+    body = signature(PLANNER_TASK, args=(plan_id,), kwargs=kwargs, immutable=True)
+    body.on_error(signature(RESCUE_TASK, args=(plan_id,), kwargs=kwargs, immutable=True))
     return chord(group(header), body)
 
 
-def pipeline_dispatch(*, plan_id: str, graph: Mapping[str, Sequence[str]]) -> str:
-    """Enqueue a plan's chord; returns the id of the planner's result."""
-    return plan_canvas(plan_id=plan_id, graph=graph).apply_async().id
+def pipeline_dispatch(*, plan_id: str, graph: Mapping[str, Sequence[str]], revision: int = 1) -> str:
+    """Enqueue the chord of one revision of a plan; returns the id of the planner's result."""
+    return plan_canvas(plan_id=plan_id, graph=graph, revision=revision).apply_async().id

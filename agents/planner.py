@@ -11,10 +11,12 @@ from typing import Any
 
 from . import flags
 from .analyzer import Brief
+from .constraints import options_constrained, pin_unmet
 from .costs import PICK_CATEGORIES, reserved_share
 from .recommenders import PlanDraft, Recommender, money
 from .selection import Selection, candidates_merge, select
 from .strategies import Strategy, strategy_get
+from .theme import theme_priced
 
 __all__ = ["AgentOutcome", "FinalPlanner", "money", "party_label"]
 
@@ -52,12 +54,15 @@ class FinalPlanner:
         self.strategy = strategy or strategy_get(None)
         self.recommenders = tuple(self.strategy.recommenders if recommenders is None else recommenders)
 
-    def build(self, *, brief: Brief, outcomes: Mapping[str, AgentOutcome]) -> dict[str, Any]:
-        """The plan as JSON-ready data; `status` is complete, partial (something missing) or failed."""
+    def build(
+        self, *, brief: Brief, outcomes: Mapping[str, AgentOutcome], constraints: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The plan as JSON-ready data; `status` is complete, partial (something missing) or failed.
+        `constraints` are the plan's pins and exclusions, honoured in the selection."""
         failures = {
             agent: outcome.error or outcome.status for agent, outcome in outcomes.items() if not outcome.succeeded
         }
-        draft = self._draft(brief, outcomes)
+        draft = self._draft(brief, outcomes, constraints or {})
         optional = flags.optional_agents()
         for agent in failures:
             # Warnings are read by the plan's owner; raw errors stay in `failures`, shown to support staff only.
@@ -92,7 +97,7 @@ class FinalPlanner:
             "recommendations": recommendations,
         }
 
-    def _draft(self, brief: Brief, outcomes: Mapping[str, AgentOutcome]) -> PlanDraft:
+    def _draft(self, brief: Brief, outcomes: Mapping[str, AgentOutcome], constraints: Mapping[str, Any]) -> PlanDraft:
         warnings = list(brief.notes)
         budget_outcome = outcomes.get("budget")
         budget = dict(budget_outcome.result) if budget_outcome and budget_outcome.succeeded else None
@@ -107,7 +112,13 @@ class FinalPlanner:
             if outcome.succeeded:
                 warnings.extend(result.get("warnings", []))
                 own = result.get("candidates") or result.get("choices") or []
-                candidates[category] = candidates_merge(own, [floor[category]] if own and category in floor else [])
+                merged = candidates_merge(own, [floor[category]] if own and category in floor else [])
+                merged = [theme_priced(option, brief.guest_count) for option in merged]
+                candidates[category] = options_constrained(category, merged, constraints)
+                if own and pin_unmet(category, candidates[category], constraints):
+                    warnings.append(
+                        f"The pinned {category} is not available for this party; the best other one is used."
+                    )
                 if not own:
                     missing.append(category)
                     warnings.append(result.get("summary") or f"No {category} fits the brief.")

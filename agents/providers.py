@@ -7,7 +7,9 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 
+from partyproject.redis_client import redis_client
 from planning import selectors
 from planning.models import Cake, Theme, Venue
 
@@ -16,6 +18,22 @@ from .errors import PermanentAgentError, TransientAgentError
 from .faults import fault_get
 
 T = TypeVar("T")
+CALLS_KEY = "partyplanner:provider-calls"
+
+
+def provider_call_count(agent: str) -> None:
+    """Count one provider call of `agent` in Redis, shared by every worker (AGENT_COUNT_PROVIDER_CALLS:
+    for benchmarks and tests that prove a reused result called nothing)."""
+    redis_client().hincrby(CALLS_KEY, agent, 1)
+
+
+def provider_calls() -> dict[str, int]:
+    """Provider calls counted so far, per agent."""
+    return {name.decode(): int(count) for name, count in redis_client().hgetall(CALLS_KEY).items()}
+
+
+def provider_calls_reset() -> None:
+    redis_client().delete(CALLS_KEY)
 
 
 def _stall(seconds: float, *, ignore_soft_limit: bool) -> None:
@@ -38,6 +56,8 @@ class CatalogProvider:
 
     def call(self, query: Callable[..., T], /, **kwargs) -> T:
         """Run a query through the breaker (and any configured fault)."""
+        if settings.AGENT_COUNT_PROVIDER_CALLS:
+            provider_call_count(self.agent)
         return breaker_for(f"catalog.{self.agent}").call(self._with_faults, query, **kwargs)
 
     def _with_faults(self, query: Callable[..., T], /, **kwargs) -> T:

@@ -6,7 +6,8 @@ what happens next and talks to the broker.
 
 import logging
 from collections.abc import Mapping
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -19,15 +20,27 @@ from django.utils import timezone
 from partyproject.tracing import plan_span
 from planning import selectors
 from planning import services as records
-from planning.models import AgentRun, DeadLetter, Plan, PlanDispatch, PlanStatus
+from planning.models import (
+    AgentRun,
+    AgentRunStatus,
+    DeadLetter,
+    Plan,
+    PlanDispatch,
+    PlanRevision,
+    PlanStatus,
+    RevisionSource,
+)
 
 from . import flags
 from .analyzer import Brief, CatalogLimits, CityRef, InputAnalyzer, load_rules
 from .analyzer.classifier import classifier_for
+from .breaker import breaker_for
+from .digests import input_digest
 from .errors import TRANSIENT_ERRORS
+from .graph import topological_order
 from .pipeline import pipeline_dispatch
 from .planner import AgentOutcome, FinalPlanner
-from .registry import agent_names
+from .registry import agent_classes, agent_names
 from .strategies import arm_for_owner, strategy_get
 
 logger = logging.getLogger(__name__)
@@ -69,38 +82,60 @@ def plan_create(*, owner, text: str = "", fields: Mapping[str, Any] | None = Non
 
 
 def plan_analyze(*, plan_id: UUID) -> Brief:
-    """received → analyzing → running: write the brief and one pending run per agent, and enqueue the
-    dispatch. An agent the brief names but nobody registered fails at once, with the reason."""
+    """received → analyzing → running: write the brief and one pending run per agent of revision 1, and
+    enqueue the dispatch. An agent the brief names but nobody registered fails at once, with the reason."""
     with transaction.atomic():
         records.plan_transition(plan_id=plan_id, to=PlanStatus.ANALYZING)
         plan = Plan.objects.only("request_text", "request_fields").get(pk=plan_id)
-        brief = analyzer_build().analyze(text=plan.request_text, fields=plan.request_fields)
-        brief = flags.brief_without_disabled(brief)
-        registered = set(agent_names())
-        unavailable = {
-            agent: f"No agent named {agent!r} is registered." for agent in brief.agents if agent not in registered
-        }
-        graph = {
-            agent: [dep for dep in brief.graph[agent] if dep not in unavailable]
-            for agent in brief.agents
-            if agent not in unavailable
-        }
-        records.agent_runs_create(plan_id=plan_id, graph=graph, unavailable=unavailable)
+        brief = brief_analyze(text=plan.request_text, fields=plan.request_fields)
+        unavailable, graph = _agents_available(brief)
+        records.agent_runs_create(plan_id=plan_id, revision=1, graph=graph, unavailable=unavailable)
         records.plan_transition(
             plan_id=plan_id,
             to=PlanStatus.RUNNING,
             payload={"brief": brief.to_dict()},
             changes={"brief": brief.to_dict()},
         )
-        dispatch_enqueue(plan_id=plan_id, graph=graph, reason="initial")
+        PlanRevision.objects.filter(plan_id=plan_id, number=1).update(brief=brief.to_dict(), reran=list(graph))
+        dispatch_enqueue(plan_id=plan_id, revision=1, graph=graph, reason="initial")
     return brief
 
 
-def dispatch_enqueue(*, plan_id: UUID, graph: Mapping[str, list[str]], reason: str, attempt: int = 0) -> None:
+def brief_analyze(*, text: str, fields: Mapping[str, Any]) -> Brief:
+    """The brief for a request, without the agents switched off by flags; raises BriefOutOfRange."""
+    return flags.brief_without_disabled(analyzer_build().analyze(text=text, fields=fields))
+
+
+def _agents_available(brief: Brief) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The brief's agents nobody registered (agent → why), and the others' dependency graph."""
+    registered = set(agent_names())
+    unavailable = {
+        agent: f"No agent named {agent!r} is registered." for agent in brief.agents if agent not in registered
+    }
+    graph = {
+        agent: [dep for dep in brief.graph[agent] if dep not in unavailable]
+        for agent in brief.agents
+        if agent not in unavailable
+    }
+    return unavailable, graph
+
+
+def dispatch_enqueue(
+    *,
+    plan_id: UUID,
+    revision: int,
+    graph: Mapping[str, list[str]],
+    reason: str,
+    attempt: int = 0,
+    not_before: datetime | None = None,
+) -> None:
     """Write a dispatch into the outbox and publish it right after commit (best effort: the sweeper
-    publishes whatever this could not)."""
-    dispatch = records.dispatch_enqueue(plan_id=plan_id, graph=graph, reason=reason, attempt=attempt)
-    transaction.on_commit(lambda: dispatch_publish(dispatch=dispatch), robust=True)
+    publishes whatever this could not, and what must wait until `not_before`)."""
+    dispatch = records.dispatch_enqueue(
+        plan_id=plan_id, revision=revision, graph=graph, reason=reason, attempt=attempt, not_before=not_before
+    )
+    if not_before is None or not_before <= timezone.now():
+        transaction.on_commit(lambda: dispatch_publish(dispatch=dispatch), robust=True)
 
 
 def _dispatch_breaker() -> pybreaker.CircuitBreaker:
@@ -130,10 +165,12 @@ def dispatch_publish(*, dispatch: PlanDispatch, force: bool = False) -> bool:
     try:
         with plan_span("plan.dispatch", plan_id=dispatch.plan_id, reason=dispatch.reason):
             if force:
-                pipeline_dispatch(plan_id=str(dispatch.plan_id), graph=dispatch.graph)
+                pipeline_dispatch(plan_id=str(dispatch.plan_id), revision=dispatch.revision, graph=dispatch.graph)
                 breaker.close()
             else:
-                breaker.call(pipeline_dispatch, plan_id=str(dispatch.plan_id), graph=dispatch.graph)
+                breaker.call(
+                    pipeline_dispatch, plan_id=str(dispatch.plan_id), revision=dispatch.revision, graph=dispatch.graph
+                )
     except pybreaker.CircuitBreakerError:
         records.dispatch_mark_failed(
             dispatch=dispatch, error="The broker is unavailable; the plan waits in the outbox."
@@ -164,46 +201,54 @@ def dispatch_sweep(*, limit: int = 200) -> dict[str, int]:
     return counts
 
 
-def plan_finalize(*, plan_id: UUID) -> Plan | None:
-    """The FinalPlanner's step: aggregate the agent runs into the plan and end it.
+def plan_finalize(*, plan_id: UUID, revision: int | None = None) -> Plan | None:
+    """The FinalPlanner's step: aggregate the current revision's agent runs into the plan and end it.
 
     One transaction under the plan's lock: runs that never finished are closed as failed, so the
-    plan comes out partial, and no agent can change in between. Calling it again on an ended plan
-    changes nothing; a plan that no longer exists gives None.
+    plan comes out partial, and no agent can change in between. Calling it again on an ended plan, or
+    for a revision the plan no longer runs (`revision`, from a superseded chord), changes nothing; a
+    plan that no longer exists gives None.
     """
     with transaction.atomic():
-        if records.plan_lock(plan_id) != PlanStatus.RUNNING:
+        locked = records.plan_lock_values(plan_id)
+        if locked is None or locked["status"] != PlanStatus.RUNNING:
             return Plan.objects.filter(pk=plan_id).first()
-        records.agent_runs_abandon(plan_id)
+        if revision is not None and locked["revision"] != revision:
+            return Plan.objects.filter(pk=plan_id).first()
+        current = locked["revision"]
+        records.agent_runs_abandon(plan_id, revision=current)
         plan = Plan.objects.get(pk=plan_id)
         outcomes = {
             run.agent: AgentOutcome(status=run.status, result=run.result, error=run.error)
-            for run in AgentRun.objects.filter(plan_id=plan_id)
+            for run in AgentRun.objects.filter(plan_id=plan_id, revision=current)
         }
         final = FinalPlanner(strategy=strategy_get(plan.selection_arm)).build(
-            brief=Brief.from_dict(plan.brief), outcomes=outcomes
+            brief=Brief.from_dict(plan.brief), outcomes=outcomes, constraints=plan.constraints
         )
         records.plan_transition(
             plan_id=plan_id,
             to=final["status"],
-            payload={"total_cost": final["costs"]["total"], "missing": final["missing"]},
+            payload={"total_cost": final["costs"]["total"], "missing": final["missing"], "revision": current},
             changes={"result": final},
         )
     plan.refresh_from_db()
     return plan
 
 
-def plan_rescue(*, plan_id: UUID) -> Plan | None:
+def plan_rescue(*, plan_id: UUID, revision: int | None = None) -> Plan | None:
     """The chord's error callback: a header task ended in FAILURE (Celery killed it at its hard time
     limit, or its worker was lost for good), so the FinalPlanner will never run. Close the runs that
     were stopped and finalize the plan from the database at once."""
     with transaction.atomic():
-        if records.plan_lock(plan_id) != PlanStatus.RUNNING:
+        locked = records.plan_lock_values(plan_id)
+        if locked is None or locked["status"] != PlanStatus.RUNNING:
             return Plan.objects.filter(pk=plan_id).first()
-        stopped = records.agent_runs_abandon(plan_id, reason=KILLED)
+        if revision is not None and locked["revision"] != revision:
+            return Plan.objects.filter(pk=plan_id).first()
+        stopped = records.agent_runs_abandon(plan_id, revision=locked["revision"], reason=KILLED)
         if stopped:
             logger.warning("Plan %s: %s stopped by the worker; finalizing now", plan_id, ", ".join(stopped))
-    return plan_finalize(plan_id=plan_id)
+    return plan_finalize(plan_id=plan_id, revision=revision)
 
 
 def plan_reconcile(
@@ -258,27 +303,219 @@ def plan_redrive(*, plan_id: UUID, stalled_after: timedelta, max_redrives: int) 
         quiet_since = timezone.now() - stalled_after * 2**redrives
         if Plan.objects.filter(pk=plan_id, updated_at__gte=quiet_since).exists():
             return "skipped"
-        runs = {run.agent: run for run in AgentRun.objects.filter(plan_id=plan_id)}
+        revision = selectors.plan_revision(plan_id=plan_id)
+        runs = selectors.agent_runs_by_agent(plan_id=plan_id, revision=revision)
         unfinished = [agent for agent, run in runs.items() if not run.is_finished]
         if not unfinished or redrives >= max_redrives:
             plan_finalize(plan_id=plan_id)
             return "finalized"
         graph = {agent: [dep for dep in runs[agent].depends_on if dep in unfinished] for agent in unfinished}
         Plan.objects.filter(pk=plan_id).update(updated_at=timezone.now())
-        dispatch_enqueue(plan_id=plan_id, graph=graph, reason="redrive", attempt=redrives + 1)
+        dispatch_enqueue(plan_id=plan_id, revision=revision, graph=graph, reason="redrive", attempt=redrives + 1)
     return "redriven"
 
 
-def plan_retry(*, plan_id: UUID, agents: list[str] | None = None, reason: str = "retry") -> dict[str, list[str]]:
-    """Run a partial or failed plan's failed agents again (all of them, or those of `agents`), keeping
-    every other result; the FinalPlanner then assembles the plan anew. Returns the graph dispatched."""
-    names = agents if agents is not None else agent_names()
+@dataclass(frozen=True)
+class RevisionOutcome:
+    """A new revision: its number, the agents dispatched and those carried over, and when the dispatch
+    may go out (None: at once)."""
+
+    number: int
+    reran: list[str]
+    reused: list[str]
+    waits_until: datetime | None = None
+
+
+def plan_revise(
+    *,
+    plan_id: UUID,
+    source: str,
+    changes: Mapping[str, Any],
+    request_fields: Mapping[str, Any],
+    constraints: Mapping[str, Any],
+    brief: Brief,
+    forced: frozenset[str] = frozenset(),
+    author=None,
+    expected_version: int | None = None,
+    not_before: datetime | None = None,
+) -> RevisionOutcome:
+    """Open a plan's next revision and run only what it needs: every agent whose inputs are unchanged
+    since an earlier revision's successful run carries that result over; the others (and those in
+    `forced`) run again in a chord of just them. An agent downstream of one that re-runs is dispatched,
+    and still stops early at run time when what it reads turns out unchanged. When nothing needs to run,
+    the plan is assembled at once.
+
+    Raises ConcurrentUpdate (stale `expected_version`), IllegalTransition (a cancelled plan) and
+    Plan.DoesNotExist.
+    """
     with transaction.atomic():
-        graph = records.plan_reopen(plan_id=plan_id, agents=list(names), reason=reason)
-        if graph:
+        number = records.revision_open(
+            plan_id=plan_id, source=source, changes=changes, request_fields=request_fields,
+            constraints=constraints, brief=brief.to_dict(), author=author, expected_version=expected_version,
+        )  # fmt: skip
+        unavailable, graph = _agents_available(brief)
+        rerun, reused, digests = _runs_decide(
+            plan_id=plan_id, number=number, brief=brief, constraints=constraints, graph=graph, forced=forced
+        )
+        records.agent_runs_create(
+            plan_id=plan_id, revision=number, graph={agent: graph[agent] for agent in rerun},
+            unavailable=unavailable, reused=reused, digests=digests,
+        )  # fmt: skip
+        PlanRevision.objects.filter(plan_id=plan_id, number=number).update(reran=rerun, reused=sorted(reused))
+        if rerun:
+            chord_graph = {agent: [dep for dep in graph[agent] if dep in rerun] for agent in rerun}
             attempt = PlanDispatch.objects.filter(plan_id=plan_id).count()
-            dispatch_enqueue(plan_id=plan_id, graph=graph, reason=reason, attempt=attempt)
-    return graph
+            dispatch_enqueue(
+                plan_id=plan_id, revision=number, graph=chord_graph, reason=source, attempt=attempt,
+                not_before=not_before,
+            )  # fmt: skip
+        else:
+            plan_finalize(plan_id=plan_id, revision=number)
+    waits = not_before if not_before is not None and not_before > timezone.now() else None
+    return RevisionOutcome(number=number, reran=rerun, reused=sorted(reused), waits_until=waits)
+
+
+def _runs_decide(
+    *,
+    plan_id: UUID,
+    number: int,
+    brief: Brief,
+    constraints: Mapping[str, Any],
+    graph: Mapping[str, list[str]],
+    forced: frozenset[str],
+) -> tuple[list[str], dict[str, AgentRun], dict[str, str]]:
+    """Which of `graph`'s agents run again (in order), which carry an earlier run over, and the input
+    digests of the latter. An agent is decided here only when everything it reads is known: agents
+    downstream of a re-run are dispatched too (they may still stop early when they run)."""
+    classes = agent_classes()
+    earlier = selectors.agent_runs_earlier(plan_id=plan_id, before=number)
+    catalog = selectors.catalog_version()
+    brief_data = brief.to_dict()
+    outputs: dict[str, str] = {}
+    rerun: list[str] = []
+    reused: dict[str, AgentRun] = {}
+    digests: dict[str, str] = {}
+    for agent in topological_order(graph):
+        if agent in forced or any(dep in rerun for dep in graph[agent]):
+            rerun.append(agent)
+            continue
+        wanted = input_digest(
+            agent_class=classes[agent], brief=brief_data, constraints=constraints,
+            upstream={dep: outputs[dep] for dep in graph[agent]}, catalog_version=catalog,
+        )  # fmt: skip
+        match = next((run for run in earlier.get(agent, []) if run.input_digest == wanted), None)
+        if match is None:
+            rerun.append(agent)
+            continue
+        reused[agent], digests[agent], outputs[agent] = match, wanted, match.output_digest
+    return rerun, reused, digests
+
+
+EDITABLE_FIELDS = (
+    "party_type", "guest_count", "date", "city", "budget", "dietary_needs", "theme_preferences", "age_group", "setting",
+)  # fmt: skip
+
+
+def plan_edit(
+    *,
+    plan_id: UUID,
+    author,
+    fields: Mapping[str, Any] | None = None,
+    pin: Mapping[str, int | None] | None = None,
+    exclude: Mapping[str, list[int]] | None = None,
+    expected_version: int | None = None,
+) -> RevisionOutcome:
+    """Change a plan's brief fields and/or its pins and exclusions, and re-plan incrementally (a new
+    revision; see `plan_revise`). Fields replace the request's; a pin keeps one option of a category
+    (None lifts it); exclusions add to those in force. Raises BriefOutOfRange for fields beyond the
+    analyzer's limits, besides what `plan_revise` raises."""
+    fields = {key: value for key, value in (fields or {}).items() if key in EDITABLE_FIELDS}
+    plan = Plan.objects.only("request_text", "request_fields", "constraints").get(pk=plan_id)
+    request_fields = {**plan.request_fields, **fields}
+    request_fields = {key: value for key, value in request_fields.items() if value not in (None, "", [])}
+    brief = brief_analyze(text=plan.request_text, fields=request_fields)
+    constraints = constraints_merge(plan.constraints, pin=pin or {}, exclude=exclude or {})
+    changes = {
+        key: value
+        for key, value in {"fields": dict(fields), "pin": dict(pin or {}), "exclude": dict(exclude or {})}.items()
+        if value
+    }
+    return plan_revise(
+        plan_id=plan_id, source=RevisionSource.EDIT, changes=changes, request_fields=request_fields,
+        constraints=constraints, brief=brief, author=author, expected_version=expected_version,
+    )  # fmt: skip
+
+
+def constraints_merge(
+    current: Mapping[str, Any], *, pin: Mapping[str, int | None], exclude: Mapping[str, list[int]]
+) -> dict[str, Any]:
+    """The plan's pins and exclusions after an edit, in a canonical form (sorted, no empty entries)."""
+    pins = {**current.get("pin", {}), **pin}
+    pins = {category: value for category, value in sorted(pins.items()) if value is not None}
+    excluded = {category: set(ids) for category, ids in current.get("exclude", {}).items()}
+    for category, ids in exclude.items():
+        excluded.setdefault(category, set()).update(ids)
+    excluded_sorted = {category: sorted(ids) for category, ids in sorted(excluded.items()) if ids}
+    return {key: value for key, value in (("pin", pins), ("exclude", excluded_sorted)) if value}
+
+
+def plan_cancel(*, plan_id: UUID, expected_version: int | None = None) -> list[str]:
+    """Cancel a plan that has not ended (see planning.services.plan_cancel); returns the agents stopped."""
+    return records.plan_cancel(plan_id=plan_id, expected_version=expected_version)
+
+
+class NothingToRetry(Exception):
+    """A retry was asked of a plan that has no failed or timed-out agent to run again."""
+
+
+def plan_retry(
+    *,
+    plan_id: UUID,
+    agents: list[str] | None = None,
+    reason: str = RevisionSource.RETRY,
+    author=None,
+    expected_version: int | None = None,
+) -> RevisionOutcome:
+    """Run a partial or failed plan's failed or timed-out agents again (all of them, or those of
+    `agents`) in a new revision that carries every other result over; the FinalPlanner then assembles
+    the plan anew. The dispatch waits until the agents' circuit breakers let calls through again.
+
+    Raises IllegalTransition for a plan that is not partial or failed, NothingToRetry when none of the
+    agents failed.
+    """
+    plan = Plan.objects.only("status", "revision", "brief", "request_fields", "constraints").get(pk=plan_id)
+    if plan.status not in (PlanStatus.PARTIAL, PlanStatus.FAILED):
+        raise records.IllegalTransition(plan.status, PlanStatus.RUNNING)
+    failed = {
+        agent
+        for agent, run in selectors.agent_runs_by_agent(plan_id=plan_id, revision=plan.revision).items()
+        if run.status in (AgentRunStatus.FAILED, AgentRunStatus.TIMED_OUT) and (agents is None or agent in agents)
+    }
+    registered = set(agent_names())
+    if not failed & registered:
+        raise NothingToRetry("None of the plan's agents failed." if agents is None else "None of those agents failed.")
+    return plan_revise(
+        plan_id=plan_id, source=reason, changes={"agents": sorted(failed)}, request_fields=plan.request_fields,
+        constraints=plan.constraints, brief=Brief.from_dict(plan.brief), forced=frozenset(failed), author=author,
+        expected_version=expected_version, not_before=breakers_closed_at(sorted(failed & registered)),
+    )  # fmt: skip
+
+
+def breakers_closed_at(agents: list[str]) -> datetime | None:
+    """When the circuit breakers of `agents` let calls through again (None when all are closed now)."""
+    latest = None
+    for agent in agents:
+        breaker = breaker_for(f"catalog.{agent}")
+        if breaker.current_state != pybreaker.STATE_OPEN:
+            continue
+        opened_at = breaker._state_storage.opened_at
+        if opened_at is None:
+            continue
+        if opened_at.tzinfo is None:
+            opened_at = opened_at.replace(tzinfo=UTC)
+        at = opened_at + timedelta(seconds=breaker.reset_timeout)
+        latest = at if latest is None else max(latest, at)
+    return latest
 
 
 def dead_letter_replay(*, dead_letter_id: int, actor=None) -> str:
@@ -299,8 +536,11 @@ def _replay(letter: DeadLetter) -> str:
     if letter.agent and letter.plan_id:
         status = Plan.objects.filter(pk=letter.plan_id).values_list("status", flat=True).first()
         if status in (PlanStatus.PARTIAL, PlanStatus.FAILED):
-            graph = plan_retry(plan_id=letter.plan_id, agents=[letter.agent], reason="replay")
-            return f"re-ran {', '.join(graph)} on the plan" if graph else "nothing to re-run: the agent has no failure"
+            try:
+                outcome = plan_retry(plan_id=letter.plan_id, agents=[letter.agent], reason=RevisionSource.REPLAY)
+            except NothingToRetry:
+                return "nothing to re-run: the agent has no failure"
+            return f"re-ran {', '.join(outcome.reran)} on the plan (revision {outcome.number})"
         return f"nothing to do: the plan is {status or 'gone'}"
     app.send_task(letter.task_name, args=letter.args, kwargs=letter.kwargs)
     return f"re-sent {letter.task_name}"

@@ -26,15 +26,17 @@ logger = logging.getLogger(__name__)
 
 AGENT_TASKS: dict[str, Task] = {name: agent_task(agent_class) for name, agent_class in agent_classes().items()}
 planner = planner_task(
-    finalize=lambda plan_id: getattr(services.plan_finalize(plan_id=plan_id), "status", "missing"),
-    fail=lambda plan_id, error: records.plan_fail(plan_id=plan_id, error=error),
+    finalize=lambda plan_id, revision: getattr(
+        services.plan_finalize(plan_id=plan_id, revision=revision), "status", "missing"
+    ),
+    fail=lambda plan_id, revision, error: records.plan_fail(plan_id=plan_id, error=error, revision=revision),
 )
 
 
 @shared_task(name=RESCUE_TASK, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
-def plan_rescue(plan_id: str) -> str:
+def plan_rescue(plan_id: str, revision: int | None = None) -> str:
     """The chord's error callback: finalize a plan whose agent Celery killed (its planner never runs)."""
-    return getattr(services.plan_rescue(plan_id=plan_id), "status", "missing")
+    return getattr(services.plan_rescue(plan_id=plan_id, revision=revision), "status", "missing")
 
 
 @contextmanager

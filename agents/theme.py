@@ -48,12 +48,20 @@ def theme_facts(theme: Theme, brief: Brief, *, occasion: str) -> tuple[dict[str,
 def variety_key(brief: Brief) -> str:
     """What varies the tie-break between equally fitting themes: the request itself, so one request always
     gets the same plan and different requests spread over the good themes."""
-    return "|".join(map(str, (brief.party_type, brief.guest_count, brief.date, brief.city, brief.budget,
-                              brief.age_group, brief.setting, brief.dietary_needs)))  # fmt: skip
+    return "|".join(map(str, (brief.party_type, brief.date, brief.city, brief.budget, brief.age_group,
+                              brief.setting, brief.dietary_needs)))  # fmt: skip
+
+
+def theme_priced(option: dict[str, Any], guests: int) -> dict[str, Any]:
+    """A theme option with `cost` for `guests` guests (the agent prices options before per-guest costs, so
+    that its result does not depend on the guest count and survives a change of it)."""
+    if "cost_per_guest" not in option:
+        return option
+    return {**option, "cost": round(option["base_cost"] + option["cost_per_guest"] * guests, 2)}
 
 
 def theme_options(themes: list[Theme], brief: Brief) -> list[dict[str, Any]]:
-    """The themes that meet every hard constraint, as candidates."""
+    """The themes that meet every hard constraint, as candidates, priced before per-guest costs."""
     occasion = occasion_for(brief.party_type, known_occasions(themes))
     options = []
     for theme in themes:
@@ -62,9 +70,12 @@ def theme_options(themes: list[Theme], brief: Brief) -> list[dict[str, Any]]:
         facts, reasons = theme_facts(theme, brief, occasion=occasion)
         options.append(
             {
+                "id": theme.pk,
                 "slug": theme.slug,
                 "name": theme.name,
-                "cost": float(theme.cost_for(brief.guest_count)),
+                "cost": float(theme.decoration_base_cost),
+                "base_cost": float(theme.decoration_base_cost),
+                "cost_per_guest": float(theme.cost_per_guest),
                 "style_tags": list(theme.style_tags),
                 "keywords": list(theme.keywords),
                 "age_groups": list(theme.age_groups),
@@ -91,6 +102,7 @@ def theme_notes(themes: list[Theme], brief: Brief) -> list[str]:
 
 class ThemeAgent(Agent):
     name = "theme"
+    reads = ("party_type", "date", "city", "budget", "age_group", "setting", "dietary_needs", "theme_preferences")
     depth = 60
 
     def run(self, context: AgentContext) -> dict[str, Any]:
@@ -103,5 +115,8 @@ class ThemeAgent(Agent):
         candidates = options_ranked("theme", options, brief, limit=self.depth)
         best = candidates[0]
         asked = ", ".join(brief.theme_preferences)
-        summary = f"{best['name']} (${best['cost']:,.0f})" + (f" for '{asked}'" if asked else "")
+        price = f"${best['base_cost']:,.0f}" + (
+            f" + ${best['cost_per_guest']:,.0f}/guest" if best["cost_per_guest"] else ""
+        )
+        summary = f"{best['name']} ({price})" + (f" for '{asked}'" if asked else "")
         return {"summary": summary, "choices": candidates[: self.top_n], "candidates": candidates, "warnings": notes}

@@ -75,6 +75,7 @@ def venue_options(venues: list[Venue], brief: Brief) -> tuple[list[dict[str, Any
 
 class VenueAgent(Agent):
     name = "venue"
+    reads = ("guest_count", "party_type", "setting", "age_group", "city", "budget")
     depth = 40
 
     def run(self, context: AgentContext) -> dict[str, Any]:

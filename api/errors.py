@@ -16,8 +16,23 @@ class ServiceUnavailable(exceptions.APIException):
 
 
 class Conflict(exceptions.APIException):
-    """The request is well formed but the resource's state does not allow it (e.g. feedback on a running plan)."""
+    """The request is well formed but the resource's state does not allow it (e.g. feedback on a running plan).
+
+    `extra` adds machine-readable facts to the error body (e.g. the plan's current version).
+    """
 
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The resource's current state does not allow this request."
     default_code = "conflict"
+
+    def __init__(self, detail: str | None = None, code: str | None = None, **extra: object) -> None:
+        super().__init__(detail, code)
+        self.extra = extra
+
+
+class Unprocessable(exceptions.APIException):
+    """The request is well formed but contradicts an earlier one (e.g. an idempotency key reused with another body)."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "The request cannot be processed."
+    default_code = "unprocessable"

@@ -90,6 +90,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         response.data = error_body("invalid", message, fields)
     else:
         response.data = error_body(_code(exc), _message(exc.detail))
+        response.data["error"].update(getattr(exc, "extra", None) or {})
     if getattr(exc, "retry_after", None):
         response["Retry-After"] = str(exc.retry_after)
     elif isinstance(exc, ServiceUnavailable):

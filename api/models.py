@@ -73,3 +73,23 @@ class Access(models.Model):
 
     def __str__(self) -> str:
         return "access"
+
+
+class IdempotencyKey(models.Model):
+    """A client's `Idempotency-Key` on a create request: the same key and body within the retention window
+    answer with the first response instead of creating again; the same key with another body is refused."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_digest = models.CharField(max_length=64, help_text="SHA-256 of the request's canonical JSON body.")
+    plan = models.ForeignKey("planning.Plan", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotencykey_unique_user_key")]
+        indexes = [models.Index(fields=["created_at"], name="idempotencykey_created")]
+
+    def __str__(self) -> str:
+        return f"{self.key} of user {self.user_id}"

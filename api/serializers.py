@@ -9,7 +9,16 @@ from rest_framework import serializers
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 
 from agents.analyzer import AnalyzerRules, load_rules
-from planning.models import AgentRun, AgentRunStatus, DeadLetter, Feedback, FeedbackPick, FeedbackVerdict, Plan
+from planning.models import (
+    AgentRun,
+    AgentRunStatus,
+    DeadLetter,
+    Feedback,
+    FeedbackPick,
+    FeedbackVerdict,
+    Plan,
+    PlanRevision,
+)
 
 from .fields import PartyDateField, StrictBooleanField, StrictCharField, StrictFloatField, StrictIntegerField
 
@@ -43,10 +52,13 @@ class StrictInputSerializer(serializers.Serializer):
     # JSON-schema alternatives the body must match one of (cross-field rules, stated in the schema too).
     any_of: tuple[dict, ...] = ()
 
-    def validate(self, attrs: dict) -> dict:
-        unknown = sorted(set(self.initial_data) - set(self.fields)) if isinstance(self.initial_data, dict) else []
+    def to_internal_value(self, data: Any) -> dict:
+        unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []
         if unknown:
             raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+    def validate(self, attrs: dict) -> dict:
         if len(attrs) < self.min_fields:
             raise serializers.ValidationError(self.min_fields_message)
         return super().validate(attrs)
@@ -66,13 +78,9 @@ class StrictInputSerializerSchema(OpenApiSerializerExtension):
         return schema
 
 
-class PlanCreateInputSerializer(StrictInputSerializer):
-    """A party described in words, in fields, or both (at least one of them)."""
+class PlanFieldsSerializer(StrictInputSerializer):
+    """The brief fields a client may give (on create) or change (on edit)."""
 
-    min_fields = 1
-    min_fields_message = "Describe the party in `text` or give at least one field."
-
-    text = StrictCharField(required=False, max_length=MAX_TEXT_LENGTH, trim_whitespace=True)
     party_type = serializers.ChoiceField(choices=PARTY_TYPES, required=False)
     guest_count = StrictIntegerField(required=False, min_value=GUEST_COUNT_RANGE[0], max_value=GUEST_COUNT_RANGE[1])
     date = PartyDateField(required=False)
@@ -90,6 +98,86 @@ class PlanCreateInputSerializer(StrictInputSerializer):
         if "date" in attrs:
             attrs["date"] = attrs["date"].isoformat()
         return attrs
+
+
+class PlanCreateInputSerializer(PlanFieldsSerializer):
+    """A party described in words, in fields, or both (at least one of them)."""
+
+    min_fields = 1
+    min_fields_message = "Describe the party in `text` or give at least one field."
+
+    text = StrictCharField(required=False, max_length=MAX_TEXT_LENGTH, trim_whitespace=True)
+
+
+PICKS = ("venue", "theme", "cake")
+
+
+class PinInputSerializer(StrictInputSerializer):
+    """The option to keep, per category (its catalog id); null lifts the pin."""
+
+    min_fields = 1
+    min_fields_message = "Pin at least one of venue, theme or cake."
+
+    venue = StrictIntegerField(required=False, allow_null=True, min_value=1, max_value=2**31 - 1)
+    theme = StrictIntegerField(required=False, allow_null=True, min_value=1, max_value=2**31 - 1)
+    cake = StrictIntegerField(required=False, allow_null=True, min_value=1, max_value=2**31 - 1)
+
+
+def _ids() -> serializers.ListField:
+    return serializers.ListField(
+        child=StrictIntegerField(min_value=1, max_value=2**31 - 1), required=False, min_length=1, max_length=50
+    )
+
+
+class ExcludeInputSerializer(StrictInputSerializer):
+    """Options to rule out, per category (catalog ids); they add to those already excluded."""
+
+    min_fields = 1
+    min_fields_message = "Exclude options of at least one of venue, theme or cake."
+
+    venue = _ids()
+    theme = _ids()
+    cake = _ids()
+
+
+class PlanEditInputSerializer(PlanFieldsSerializer):
+    """Brief fields to change, options to pin or exclude, and (instead of If-Match) the version edited."""
+
+    min_fields = 1
+    min_fields_message = "Change at least one field, pin or exclusion."
+
+    pin = PinInputSerializer(required=False)
+    exclude = ExcludeInputSerializer(required=False)
+    version = StrictIntegerField(required=False, min_value=1, max_value=2**31 - 1, help_text="The version edited.")
+
+    def validate(self, attrs: dict) -> dict:
+        attrs = super().validate(attrs)
+        if not set(attrs) - {"version"}:
+            raise serializers.ValidationError(self.min_fields_message)
+        return attrs
+
+
+class PlanChangeInputSerializer(StrictInputSerializer):
+    """An optional body: the version acted on (instead of If-Match)."""
+
+    version = StrictIntegerField(required=False, min_value=1, max_value=2**31 - 1, help_text="The version acted on.")
+
+
+class PlanRetryInputSerializer(PlanChangeInputSerializer):
+    """Which failed agents to run again (default: every one that failed or timed out)."""
+
+    agents = serializers.ListField(
+        child=serializers.ChoiceField(choices=(*PICKS, "budget")), required=False, min_length=1, max_length=4
+    )
+
+
+class RevisionOutcomeSerializer(serializers.Serializer):
+    number = serializers.IntegerField(help_text="The new revision.")
+    reran = serializers.ListField(child=serializers.CharField(), help_text="Agents dispatched for it.")
+    reused = serializers.ListField(child=serializers.CharField(), help_text="Agents whose earlier result it kept.")
+    waits_until = serializers.DateTimeField(
+        allow_null=True, help_text="When the dispatch goes out (an agent's circuit breaker is open), or null."
+    )
 
 
 class TokenObtainInputSerializer(StrictInputSerializer, TokenObtainPairSerializer):
@@ -118,11 +206,14 @@ def show_internals(serializer: serializers.Serializer) -> bool:
 
 class AgentRunSerializer(serializers.ModelSerializer):
     error = serializers.SerializerMethodField(help_text="Friendly for the plan's owner; raw for support staff.")
+    reused = serializers.BooleanField(read_only=True, help_text="Carried over from an earlier revision's run.")
 
     class Meta:
         model = AgentRun
         fields = (
             "agent",
+            "revision",
+            "reused",
             "status",
             "depends_on",
             "attempts",
@@ -147,13 +238,16 @@ class PlanSummarySerializer(serializers.ModelSerializer):
 
 
 class PlanDetailSerializer(serializers.ModelSerializer):
-    agent_runs = AgentRunSerializer(many=True, read_only=True)
+    agent_runs = AgentRunSerializer(
+        source="current_runs", many=True, read_only=True, help_text="The current revision's agent runs."
+    )
     error = serializers.SerializerMethodField(help_text="Friendly for the plan's owner; raw for support staff.")
 
     class Meta:
         model = Plan
         fields = (
-            "id", "status", "version", "request_text", "request_fields", "brief", "agent_runs", "result",
+            "id", "status", "version", "revision", "request_text", "request_fields", "constraints", "brief",
+            "agent_runs", "result",
             "error", "selection_arm", "event_seq", "created_at", "updated_at", "dispatched_at", "finished_at",
         )  # fmt: skip
 
@@ -205,6 +299,28 @@ class BreakerSerializer(serializers.Serializer):
     fail_counter = serializers.IntegerField()
 
 
+class PlanChangeOutputSerializer(PlanDetailSerializer):
+    """A plan after an edit or a retry, with the revision it started."""
+
+    change = RevisionOutcomeSerializer(read_only=True, help_text="The revision the change started.")
+
+    class Meta(PlanDetailSerializer.Meta):
+        fields = (*PlanDetailSerializer.Meta.fields, "change")
+
+
+class PlanRevisionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PlanRevision
+        fields = ("number", "source", "status", "superseded", "changes", "reran", "reused", "created_at", "finished_at")
+
+
+class PlanRevisionDetailSerializer(PlanRevisionSerializer):
+    runs = AgentRunSerializer(many=True, read_only=True, help_text="This revision's agent runs.")
+
+    class Meta(PlanRevisionSerializer.Meta):
+        fields = (*PlanRevisionSerializer.Meta.fields, "request_fields", "constraints", "brief", "result", "runs")
+
+
 def plan_detail_data(plan: Plan, *, internals: bool) -> dict[str, Any]:
     """A plan as its reader may see it."""
     return PlanDetailSerializer(plan, context={"internals": internals}).data
@@ -216,6 +332,7 @@ class PlanEventSerializer(serializers.Serializer):
     v = serializers.IntegerField()
     plan_id = serializers.UUIDField()
     seq = serializers.IntegerField()
+    revision = serializers.IntegerField(help_text="The plan's revision the event belongs to.")
     type = serializers.CharField()
     agent = serializers.CharField(allow_blank=True)
     payload = serializers.JSONField()

@@ -1,7 +1,10 @@
-"""Services of the API layer: the audit log and API keys."""
+"""Services of the API layer: the audit log, API keys and idempotent requests."""
 
 import datetime
+import hashlib
 import ipaddress
+import json
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -11,7 +14,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from .ip import client_ip
-from .models import ApiKey, ApiKeyScope, AuditAction, AuditEntry
+from .models import ApiKey, ApiKeyScope, AuditAction, AuditEntry, IdempotencyKey
 
 
 def audit_record(
@@ -176,3 +179,44 @@ def operator_dead_letter_replay(*, actor: AbstractBaseUser, request: HttpRequest
         details={"outcome": outcome},
     )
     return outcome
+
+
+class IdempotencyKeyReused(Exception):
+    """An Idempotency-Key came back with a different request body."""
+
+
+def request_digest(body: Any) -> str:
+    """SHA-256 of a request body in canonical JSON (key order and spacing do not matter)."""
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
+
+
+def idempotent_create(
+    *, user: AbstractBaseUser, key: str, body: Any, create: Callable[[], Any]
+) -> tuple[IdempotencyKey, bool]:
+    """Run `create` (which returns the plan it made) once per user and key within API_IDEMPOTENCY_TTL.
+
+    Returns the key's record and whether this call created; a repeat finds the record of the first
+    call (with its plan and, once stored, its answer). Two concurrent calls with one key create once:
+    the second waits on the key's unique index until the first commits. The record and what `create`
+    writes commit together, so a create that fails leaves the key unused. Raises IdempotencyKeyReused
+    when the key was used with another body.
+    """
+    digest = request_digest(body)
+    expired = timezone.now() - datetime.timedelta(seconds=settings.API_IDEMPOTENCY_TTL)
+    with transaction.atomic():
+        IdempotencyKey.objects.filter(user=user, key=key, created_at__lt=expired).delete()
+        record, created = IdempotencyKey.objects.get_or_create(user=user, key=key, defaults={"request_digest": digest})
+        if not created:
+            if record.request_digest != digest:
+                raise IdempotencyKeyReused(f"The Idempotency-Key {key!r} was used with a different request body.")
+            return record, False
+        record.plan = create()
+        record.save(update_fields=["plan"])
+    return record, True
+
+
+def idempotent_response_store(*, record: IdempotencyKey, status: int, body: Mapping[str, Any]) -> None:
+    """Keep the first answer to an idempotent request, to replay it."""
+    IdempotencyKey.objects.filter(pk=record.pk, response_status__isnull=True).update(
+        response_status=status, response_body=json.loads(json.dumps(body, default=str))
+    )

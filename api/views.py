@@ -17,15 +17,16 @@ from agents.health import readiness_report
 from agents.registry import agent_names
 from events import selectors as event_selectors
 from planning import selectors
-from planning.models import DeadLetter, Plan
+from planning.models import DeadLetter, Plan, PlanRevision
 from planning.services import FeedbackRefused, feedback_create
 
 from . import services as api_services
-from .errors import Conflict
+from .errors import Conflict, Unprocessable
 from .limits import login_lockout_remaining
 from .models import AuditAction
 from .pagination import NewestFirstPagination
 from .permissions import IsOperator, IsSupport, sees_internals
+from .preconditions import IDEMPOTENCY_KEY, IF_MATCH, REPLAYED, expected_version, idempotency_key, plan_conflicts
 from .serializers import (
     BreakerSerializer,
     DeadLetterReplayOutputSerializer,
@@ -34,9 +35,15 @@ from .serializers import (
     FeedbackInputSerializer,
     FeedbackSerializer,
     LogoutInputSerializer,
+    PlanChangeInputSerializer,
+    PlanChangeOutputSerializer,
     PlanCreateInputSerializer,
     PlanDetailSerializer,
+    PlanEditInputSerializer,
     PlanEventPageSerializer,
+    PlanRetryInputSerializer,
+    PlanRevisionDetailSerializer,
+    PlanRevisionSerializer,
     PlanSummarySerializer,
     TokenObtainInputSerializer,
     TokenPairSerializer,
@@ -88,30 +95,63 @@ class PlanListCreateApi(generics.ListAPIView):
     def get_queryset(self):
         return selectors.plan_list(user=self.request.user)
 
+    error_statuses = (422,)
+
     @extend_schema(
         request=PlanCreateInputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
         responses={201: PlanDetailSerializer, 202: PlanDetailSerializer},
         description="201: the plan's agents were handed to the broker. 202: the plan is accepted and waits in "
-        "the dispatch outbox (the broker is briefly unavailable); it runs as soon as the broker is back.",
+        "the dispatch outbox (the broker is briefly unavailable); it runs as soon as the broker is back.\n\n"
+        "With an `Idempotency-Key` header, the same key and body from the same user within "
+        "API_IDEMPOTENCY_TTL (24 h) answer with the first response (header `Idempotent-Replayed: true`) "
+        "instead of creating a second plan; the same key with another body answers 422 "
+        "(`idempotency_key_reused`).",
     )
     def post(self, request: Request) -> Response:
         plan_intake_check()
         serializer = PlanCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)
-        plan = services.plan_create(owner=request.user, text=fields.pop("text", ""), fields=fields)
-        plan = selectors.plan_get(user=request.user, plan_id=plan.id)
+        text = fields.pop("text", "")
+        key = idempotency_key(request)
+        if key is None:
+            plan = services.plan_create(owner=request.user, text=text, fields=fields)
+            return self.created(request, plan.id)
+        try:
+            record, created = api_services.idempotent_create(
+                user=request.user,
+                key=key,
+                body=request.data,
+                create=lambda: services.plan_create(owner=request.user, text=text, fields=fields),
+            )
+        except api_services.IdempotencyKeyReused as exc:
+            raise Unprocessable(str(exc), code="idempotency_key_reused") from None
+        if not created and record.response_status is not None:
+            return Response(record.response_body, status=record.response_status, headers=REPLAYED)
+        response = self.created(request, record.plan_id)
+        if created:
+            api_services.idempotent_response_store(record=record, status=response.status_code, body=response.data)
+        else:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+    @staticmethod
+    def created(request: Request, plan_id) -> Response:
+        plan = selectors.plan_get(user=request.user, plan_id=plan_id)
         queued = plan.dispatched_at is None and not plan.is_terminal
         answer = status.HTTP_202_ACCEPTED if queued else status.HTTP_201_CREATED
         return Response(plan_detail_data(plan, internals=sees_internals(request)), status=answer)
 
 
 class PlanDetailApi(APIView):
-    """A plan: status, brief, each agent run, and the final plan once ready.
+    """A plan: status, brief, each agent run, and the final plan once ready; PATCH edits it.
 
     Owners read their own plans (raw agent errors replaced by friendly ones); support staff read any plan
-    with its internals.
+    with its internals. Only the owner edits.
     """
+
+    error_statuses = (409,)
 
     @extend_schema(responses={200: PlanDetailSerializer})
     def get(self, request: Request, plan_id) -> Response:
@@ -121,6 +161,123 @@ class PlanDetailApi(APIView):
         except Plan.DoesNotExist:
             raise Http404 from None
         return Response(plan_detail_data(plan, internals=sees_internals(request)))
+
+    @extend_schema(
+        request=PlanEditInputSerializer,
+        parameters=[IF_MATCH],
+        responses={202: PlanChangeOutputSerializer},
+        description='Change brief fields, pin an option (`{"pin": {"venue": 12}}`) or rule options out '
+        '(`{"exclude": {"venue": [7]}}`). A new revision starts: only the agents whose inputs changed '
+        "run again, the others' results are carried over (`change.reran`, `change.reused`). An edit of a "
+        "running plan supersedes its revision. With `If-Match` (or `version`), a stale version answers 409 "
+        "`stale_version` with `current_version`; a cancelled plan answers 409.",
+    )
+    def patch(self, request: Request, plan_id) -> Response:
+        serializer = PlanEditInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        pin, exclude = data.pop("pin", None), data.pop("exclude", None)
+        version = expected_version(request, data.pop("version", None))
+        own_plan_or_404(request, plan_id)
+        with plan_conflicts():
+            outcome = services.plan_edit(
+                plan_id=plan_id, author=request.user, fields=data, pin=pin, exclude=exclude, expected_version=version
+            )
+        return change_response(request, plan_id, outcome)
+
+
+class PlanCancelApi(APIView):
+    """Cancel a plan that has not ended: queued agent tasks skip, running ones' results are not applied."""
+
+    error_statuses = (409,)
+
+    @extend_schema(
+        request=PlanChangeInputSerializer,
+        parameters=[IF_MATCH],
+        responses={200: PlanDetailSerializer},
+        description="409 `conflict` for a plan that has already ended; 409 `stale_version` for a stale version.",
+    )
+    def post(self, request: Request, plan_id) -> Response:
+        serializer = PlanChangeInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        version = expected_version(request, serializer.validated_data.get("version"))
+        own_plan_or_404(request, plan_id)
+        with plan_conflicts():
+            services.plan_cancel(plan_id=plan_id, expected_version=version)
+        plan = selectors.plan_get(user=request.user, plan_id=plan_id)
+        return Response(plan_detail_data(plan, internals=sees_internals(request)))
+
+
+class PlanRetryApi(APIView):
+    """Run a partial or failed plan's failed agents again, in a new revision that keeps every other result."""
+
+    error_statuses = (409,)
+
+    @extend_schema(
+        request=PlanRetryInputSerializer,
+        parameters=[IF_MATCH],
+        responses={202: PlanChangeOutputSerializer},
+        description="The dispatch waits until the agents' circuit breakers let calls through "
+        "(`change.waits_until`). 409 for a plan that is not partial or failed, or has no failed agent.",
+    )
+    def post(self, request: Request, plan_id) -> Response:
+        serializer = PlanRetryInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        version = expected_version(request, serializer.validated_data.get("version"))
+        own_plan_or_404(request, plan_id)
+        with plan_conflicts():
+            outcome = services.plan_retry(
+                plan_id=plan_id,
+                agents=serializer.validated_data.get("agents"),
+                author=request.user,
+                expected_version=version,
+            )
+        return change_response(request, plan_id, outcome)
+
+
+class PlanRevisionListApi(APIView):
+    """A plan's revisions, oldest first: what each changed, which agents it ran and which it reused."""
+
+    @extend_schema(responses={200: PlanRevisionSerializer(many=True)})
+    def get(self, request: Request, plan_id) -> Response:
+        plan = readable_plan_or_404(request, plan_id)
+        return Response(PlanRevisionSerializer(selectors.plan_revisions(plan=plan), many=True).data)
+
+
+class PlanRevisionDetailApi(APIView):
+    """One revision of a plan: its brief, pins, result and agent runs."""
+
+    @extend_schema(responses={200: PlanRevisionDetailSerializer})
+    def get(self, request: Request, plan_id, number: int) -> Response:
+        plan = readable_plan_or_404(request, plan_id)
+        try:
+            revision = selectors.plan_revision_get(plan=plan, number=number)
+        except PlanRevision.DoesNotExist:
+            raise Http404 from None
+        context = {"internals": sees_internals(request)}
+        return Response(PlanRevisionDetailSerializer(revision, context=context).data)
+
+
+def own_plan_or_404(request: Request, plan_id) -> None:
+    """404 unless the caller owns the plan (support staff read plans but do not change them)."""
+    if not selectors.plan_list(user=request.user).filter(pk=plan_id).exists():
+        raise Http404
+
+
+def readable_plan_or_404(request: Request, plan_id) -> Plan:
+    any_owner = IsSupport().has_permission(request, None)
+    plans = Plan.objects.all() if any_owner else selectors.plan_list(user=request.user)
+    plan = plans.only("id", "owner_id", "revision").filter(pk=plan_id).first()
+    if plan is None:
+        raise Http404
+    return plan
+
+
+def change_response(request: Request, plan_id, outcome) -> Response:
+    plan = selectors.plan_get(user=request.user, plan_id=plan_id)
+    plan.change = outcome
+    data = PlanChangeOutputSerializer(plan, context={"internals": sees_internals(request)}).data
+    return Response(data, status=status.HTTP_202_ACCEPTED)
 
 
 class PlanEventListApi(APIView):

@@ -1,6 +1,7 @@
 """The wire format of a plan event, shared by the history API, WebSocket, SSE and the event bus.
 
-Version 1: {"v", "plan_id", "seq", "type", "agent", "payload", "at"}. Fields are only ever added
+Version 1: {"v", "plan_id", "seq", "revision", "type", "agent", "payload", "at"} (`revision` added with
+plan revisions; 1 for every event before them). Fields are only ever added
 within a version; a renamed or removed field means a new `v`.
 """
 
@@ -14,13 +15,21 @@ HEARTBEAT = {"v": SCHEMA_VERSION, "type": "heartbeat"}
 
 
 def event_envelope(
-    *, plan_id: UUID | str, seq: int, type: str, agent: str, payload: dict, created_at: datetime.datetime
+    *,
+    plan_id: UUID | str,
+    seq: int,
+    type: str,
+    agent: str,
+    payload: dict,
+    created_at: datetime.datetime,
+    revision: int = 1,
 ) -> dict[str, Any]:
     """One event in the versioned wire format."""
     return {
         "v": SCHEMA_VERSION,
         "plan_id": str(plan_id),
         "seq": seq,
+        "revision": revision,
         "type": type,
         "agent": agent,
         "payload": payload,

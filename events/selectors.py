@@ -12,7 +12,7 @@ from planning.models import Plan, PlanEvent
 
 from .schema import event_envelope
 
-ENVELOPE_FIELDS = ("plan_id", "seq", "type", "agent", "payload", "created_at")
+ENVELOPE_FIELDS = ("plan_id", "seq", "revision", "type", "agent", "payload", "created_at")
 
 
 def plan_for_viewer(*, user, plan_id: UUID) -> Plan:

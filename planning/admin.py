@@ -3,7 +3,19 @@
 from django.contrib import admin
 
 from . import selectors
-from .models import AgentRun, Bakery, Cake, City, Feedback, Plan, PlanDispatch, PlanEvent, Theme, Venue
+from .models import (
+    AgentRun,
+    Bakery,
+    Cake,
+    City,
+    Feedback,
+    Plan,
+    PlanDispatch,
+    PlanEvent,
+    PlanRevision,
+    Theme,
+    Venue,
+)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -23,7 +35,15 @@ class ReadOnlyInline(admin.TabularInline):
 
 class AgentRunInline(ReadOnlyInline):
     model = AgentRun
-    fields = ("agent", "status", "attempts", "depends_on", "started_at", "finished_at", "duration_ms", "error")
+    fields = (
+        "revision", "agent", "status", "reused_from", "attempts", "depends_on", "started_at", "finished_at",
+        "duration_ms", "error",
+    )  # fmt: skip
+
+
+class PlanRevisionInline(ReadOnlyInline):
+    model = PlanRevision
+    fields = ("number", "source", "status", "superseded", "changes", "reran", "reused", "created_at", "finished_at")
 
 
 class PlanDispatchInline(ReadOnlyInline):
@@ -39,13 +59,15 @@ class PlanEventInline(ReadOnlyInline):
 
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
-    list_display = ("id", "owner", "status", "selection_arm", "short_request", "created_at", "finished_at", "version")
+    list_display = (
+        "id", "owner", "status", "revision", "selection_arm", "short_request", "created_at", "finished_at", "version",
+    )  # fmt: skip
     list_filter = ("status", "selection_arm", "created_at")
     search_fields = ("id", "request_text", "owner__username", "owner__email")
     date_hierarchy = "created_at"
     list_select_related = ("owner",)
     readonly_fields = [field.name for field in Plan._meta.fields]
-    inlines = (AgentRunInline, PlanDispatchInline, PlanEventInline)
+    inlines = (PlanRevisionInline, AgentRunInline, PlanDispatchInline, PlanEventInline)
 
     @admin.display(description="request")
     def short_request(self, plan: Plan) -> str:
@@ -55,9 +77,25 @@ class PlanAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(PlanRevision)
+class PlanRevisionAdmin(admin.ModelAdmin):
+    """Every revision of every plan: earlier ones stay readable."""
+
+    list_display = ("plan", "number", "source", "status", "superseded", "created_at", "finished_at")
+    list_filter = ("source", "status", "superseded")
+    search_fields = ("plan__id",)
+    readonly_fields = [field.name for field in PlanRevision._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(AgentRun)
 class AgentRunAdmin(admin.ModelAdmin):
-    list_display = ("plan", "agent", "status", "attempts", "duration_ms", "started_at", "finished_at")
+    list_display = ("plan", "revision", "agent", "status", "attempts", "duration_ms", "started_at", "finished_at")
     list_filter = ("agent", "status")
     search_fields = ("plan__id", "error", "task_id")
     readonly_fields = [field.name for field in AgentRun._meta.fields]

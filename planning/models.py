@@ -29,8 +29,9 @@ class Plan(models.Model):
         PlanStatus.RUNNING: frozenset(
             {PlanStatus.COMPLETE, PlanStatus.PARTIAL, PlanStatus.FAILED, PlanStatus.CANCELLED}
         ),
-        PlanStatus.COMPLETE: frozenset(),
-        # A partial or failed plan may run again: a retry of what failed, or a dead letter replayed.
+        # An ended plan may run again as a new revision: an edit, a retry of what failed, a dead letter
+        # replayed. A cancelled plan stays cancelled.
+        PlanStatus.COMPLETE: frozenset({PlanStatus.RUNNING}),
         PlanStatus.PARTIAL: frozenset({PlanStatus.RUNNING}),
         PlanStatus.FAILED: frozenset({PlanStatus.RUNNING}),
         PlanStatus.CANCELLED: frozenset(),
@@ -44,6 +45,10 @@ class Plan(models.Model):
     status = models.CharField(max_length=16, choices=PlanStatus.choices, default=PlanStatus.RECEIVED)
     version = models.PositiveIntegerField(default=1, help_text="Optimistic lock: bumped on every change.")
     event_seq = models.PositiveIntegerField(default=0, help_text="Sequence number of the last event.")
+    revision = models.PositiveIntegerField(default=1, help_text="The current revision: its agents' runs count.")
+    constraints = models.JSONField(
+        default=dict, blank=True, help_text='The current revision\'s pins and exclusions: {"pin": …, "exclude": …}.'
+    )
     result = models.JSONField(null=True, blank=True, help_text="The final plan, written once.")
     error = models.TextField(blank=True)
     selection_arm = models.CharField(
@@ -67,6 +72,46 @@ class Plan(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.status in self.TERMINAL
+
+
+class RevisionSource(models.TextChoices):
+    REQUEST = "request"
+    EDIT = "edit"
+    RETRY = "retry"
+    REPLAY = "replay"
+
+
+class PlanRevision(models.Model):
+    """One numbered version of a plan's brief and the result its agent runs produced.
+
+    Revision 1 comes from the request; each edit, retry or replay adds the next one. Earlier revisions
+    stay readable; only the plan's current revision may still change.
+    """
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    source = models.CharField(max_length=16, choices=RevisionSource.choices)
+    changes = models.JSONField(default=dict, blank=True, help_text="What this revision changed: fields, pins.")
+    request_fields = models.JSONField(default=dict, blank=True, help_text="The fields the brief was analysed from.")
+    constraints = models.JSONField(default=dict, blank=True, help_text="Pins and exclusions in force.")
+    brief = models.JSONField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=PlanStatus.choices, default=PlanStatus.RUNNING)
+    superseded = models.BooleanField(default=False, help_text="A newer revision replaced it before it ended.")
+    reran = models.JSONField(default=list, blank=True, help_text="Agents dispatched for this revision.")
+    reused = models.JSONField(default=list, blank=True, help_text="Agents whose earlier result was carried over.")
+    result = models.JSONField(null=True, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("plan", "number")
+        constraints = [models.UniqueConstraint(fields=["plan", "number"], name="planrevision_unique_plan_number")]
+
+    def __str__(self) -> str:
+        return f"Plan {self.plan_id} revision {self.number} ({self.status})"
 
 
 class FeedbackPick(models.TextChoices):
@@ -118,17 +163,25 @@ class AgentRunStatus(models.TextChoices):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     TIMED_OUT = "timed_out"
+    CANCELLED = "cancelled"
 
 
 class AgentRun(models.Model):
-    """One domain agent's work on one plan; upserted by (plan, agent)."""
+    """One domain agent's work on one revision of a plan; one row per (plan, revision, agent).
+
+    `input_digest` fingerprints everything the run read (the brief fields the agent declares, the pins
+    if it reads them, its dependencies' results, the catalog version, the agent's code); a later
+    revision with the same digest carries the result over (`reused_from`) instead of running again.
+    """
 
     FINISHED: ClassVar[frozenset[str]] = frozenset(
         {AgentRunStatus.SUCCEEDED, AgentRunStatus.FAILED, AgentRunStatus.TIMED_OUT}
     )
+    ENDED: ClassVar[frozenset[str]] = FINISHED | {AgentRunStatus.CANCELLED}
     UNFINISHED_CLAIMED: ClassVar[tuple[str, ...]] = (AgentRunStatus.RUNNING, AgentRunStatus.RETRYING)
 
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="agent_runs")
+    revision = models.PositiveIntegerField(default=1)
     agent = models.CharField(max_length=32)
     status = models.CharField(max_length=16, choices=AgentRunStatus.choices, default=AgentRunStatus.PENDING)
     depends_on = models.JSONField(default=list, blank=True)
@@ -139,17 +192,28 @@ class AgentRun(models.Model):
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     result = models.JSONField(null=True, blank=True)
     error = models.TextField(blank=True)
+    input_digest = models.CharField(max_length=64, blank=True)
+    output_digest = models.CharField(max_length=64, blank=True)
+    reused_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", help_text="The run carried over."
+    )
 
     class Meta:
-        ordering = ("plan", "id")
-        constraints = [models.UniqueConstraint(fields=["plan", "agent"], name="agentrun_unique_plan_agent")]
+        ordering = ("plan", "revision", "id")
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "revision", "agent"], name="agentrun_unique_plan_revision_agent")
+        ]
 
     def __str__(self) -> str:
-        return f"{self.agent} for {self.plan_id} ({self.status})"
+        return f"{self.agent} for {self.plan_id} r{self.revision} ({self.status})"
 
     @property
     def is_finished(self) -> bool:
-        return self.status in self.FINISHED
+        return self.status in self.ENDED
+
+    @property
+    def reused(self) -> bool:
+        return self.reused_from_id is not None
 
 
 class PlanEvent(models.Model):
@@ -157,6 +221,7 @@ class PlanEvent(models.Model):
 
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="events")
     seq = models.PositiveIntegerField()
+    revision = models.PositiveIntegerField(default=1, help_text="The plan's revision the event belongs to.")
     type = models.CharField(max_length=48)
     agent = models.CharField(max_length=32, blank=True)
     payload = models.JSONField(default=dict, blank=True)
@@ -178,14 +243,16 @@ class DispatchState(models.TextChoices):
 
 
 class PlanDispatch(models.Model):
-    """The outbox: a plan's intent to run some of its agents, written in the transaction that decides it.
+    """The outbox: a plan's intent to run some of one revision's agents, written in the transaction that
+    decides it.
 
     The web process publishes it right after commit; whatever it could not publish (the broker was down,
     the process died) the sweeper publishes later, so an accepted plan never depends on the broker being up.
     """
 
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="dispatches")
-    reason = models.CharField(max_length=16, help_text="initial, redrive or replay.")
+    revision = models.PositiveIntegerField(default=1, help_text="The plan revision whose agents it runs.")
+    reason = models.CharField(max_length=16, help_text="initial, edit, retry, redrive or replay.")
     attempt = models.PositiveSmallIntegerField(default=0, help_text="Which re-drive or replay this is.")
     graph = models.JSONField(help_text="The agents to run, each with the agents it waits for.")
     state = models.CharField(max_length=16, choices=DispatchState.choices, default=DispatchState.PENDING)

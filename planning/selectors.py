@@ -4,7 +4,7 @@ import datetime
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Max, Prefetch, QuerySet
+from django.db.models import Max, QuerySet
 
 from .models import (
     AgentRun,
@@ -17,6 +17,7 @@ from .models import (
     FeedbackVerdict,
     Plan,
     PlanEvent,
+    PlanRevision,
     PlanStatus,
     Theme,
     Venue,
@@ -29,19 +30,40 @@ def plan_list(*, user) -> QuerySet[Plan]:
 
 
 def plan_get(*, user, plan_id: UUID, any_owner: bool = False) -> Plan:
-    """One plan with its agent runs: the user's own, or anyone's with `any_owner` (support staff).
+    """One plan with its current revision's agent runs (as `current_runs`): the user's own, or anyone's
+    with `any_owner` (support staff).
 
     Raises Plan.DoesNotExist for a plan the user may not see.
     """
-    runs = Prefetch("agent_runs", queryset=AgentRun.objects.order_by("id"))
     plans = Plan.objects.all() if any_owner else plan_list(user=user)
-    return plans.prefetch_related(runs).get(pk=plan_id)
+    return _with_current_runs(plans.get(pk=plan_id))
 
 
 def plan_get_any(*, plan_id: UUID) -> Plan:
-    """A plan with its agent runs, whoever owns it (the caller has checked who may see it)."""
-    runs = Prefetch("agent_runs", queryset=AgentRun.objects.order_by("id"))
-    return Plan.objects.prefetch_related(runs).get(pk=plan_id)
+    """A plan with its current revision's agent runs, whoever owns it (the caller has checked who may see it)."""
+    return _with_current_runs(Plan.objects.get(pk=plan_id))
+
+
+def _with_current_runs(plan: Plan) -> Plan:
+    plan.current_runs = list(AgentRun.objects.filter(plan_id=plan.pk, revision=plan.revision).order_by("id"))
+    return plan
+
+
+def plan_revisions(*, plan: Plan) -> QuerySet[PlanRevision]:
+    """A plan's revisions, oldest first."""
+    return PlanRevision.objects.filter(plan=plan).order_by("number")
+
+
+def plan_revision_get(*, plan: Plan, number: int) -> PlanRevision:
+    """One revision of a plan with its agent runs (as `runs`); raises PlanRevision.DoesNotExist."""
+    revision = PlanRevision.objects.get(plan=plan, number=number)
+    revision.runs = list(AgentRun.objects.filter(plan=plan, revision=number).order_by("id"))
+    return revision
+
+
+def plan_revision(*, plan_id: UUID | str) -> int:
+    """A plan's current revision number (1 for a plan that is gone: its tasks then find nothing to do)."""
+    return Plan.objects.filter(pk=plan_id).values_list("revision", flat=True).first() or 1
 
 
 def plan_events(*, plan_id: UUID, after: int = 0) -> QuerySet[PlanEvent]:
@@ -54,9 +76,34 @@ def dead_letters() -> QuerySet[DeadLetter]:
     return DeadLetter.objects.all()
 
 
-def agent_runs_by_agent(*, plan_id: UUID) -> dict[str, AgentRun]:
-    """Every agent run of a plan, keyed by agent name."""
-    return {run.agent: run for run in AgentRun.objects.filter(plan_id=plan_id)}
+def agent_runs_by_agent(*, plan_id: UUID, revision: int | None = None) -> dict[str, AgentRun]:
+    """The agent runs of a plan's revision (default: the current one), keyed by agent name."""
+    if revision is None:
+        revision = plan_revision(plan_id=plan_id)
+    return {run.agent: run for run in AgentRun.objects.filter(plan_id=plan_id, revision=revision)}
+
+
+def agent_runs_earlier(*, plan_id: UUID, before: int) -> dict[str, list[AgentRun]]:
+    """The succeeded runs of a plan's revisions before `before`, per agent, newest first."""
+    runs: dict[str, list[AgentRun]] = {}
+    rows = AgentRun.objects.filter(plan_id=plan_id, revision__lt=before, status=AgentRunStatus.SUCCEEDED)
+    for run in rows.exclude(input_digest="").order_by("-revision"):
+        runs.setdefault(run.agent, []).append(run)
+    return runs
+
+
+def agent_run_reusable(*, plan_id: UUID | str, agent: str, input_digest: str, before: int) -> AgentRun | None:
+    """The newest succeeded run of `agent` on the plan, in a revision before `before`, that read exactly
+    `input_digest`; None when there is none."""
+    runs = AgentRun.objects.filter(
+        plan_id=plan_id, agent=agent, revision__lt=before, status=AgentRunStatus.SUCCEEDED, input_digest=input_digest
+    )
+    return runs.only("id", "result", "output_digest", "reused_from_id", "revision").order_by("-revision").first()
+
+
+def catalog_version() -> int:
+    """The catalog's version: it changes whenever the catalog does."""
+    return 0
 
 
 def city_rows() -> list[tuple[str, str, list[str]]]:
@@ -109,22 +156,26 @@ def city_cost_index(*, city: str | None) -> float:
     return float(value) if value is not None else 1.0
 
 
-def agent_run_status(*, plan_id: UUID, agent: str) -> str | None:
-    """An agent run's status, or None if the plan has no such run."""
-    return AgentRun.objects.filter(plan_id=plan_id, agent=agent).values_list("status", flat=True).first()
+def agent_run_status(*, plan_id: UUID | str, revision: int, agent: str) -> str | None:
+    """An agent run's status in a revision, or None if the revision has no such run."""
+    runs = AgentRun.objects.filter(plan_id=plan_id, revision=revision, agent=agent)
+    return runs.values_list("status", flat=True).first()
 
 
 def agent_run_attempts(*, plan_id: UUID | str, agent: str) -> int:
-    """How many attempts an agent run has made (0 when there is no such run)."""
-    return AgentRun.objects.filter(plan_id=plan_id, agent=agent).values_list("attempts", flat=True).first() or 0
+    """How many attempts an agent's newest run on a plan has made (0 when there is no such run)."""
+    runs = AgentRun.objects.filter(plan_id=plan_id, agent=agent).order_by("-revision")
+    return runs.values_list("attempts", flat=True).first() or 0
 
 
-def agent_results(*, plan_id: UUID, agents: list[str]) -> dict[str, dict]:
-    """The results of those of `agents` that succeeded on a plan."""
+def agent_results(*, plan_id: UUID | str, revision: int, agents: list[str]) -> dict[str, tuple[dict, str]]:
+    """The (result, output digest) of those of `agents` that succeeded in a plan's revision."""
     if not agents:
         return {}
-    rows = AgentRun.objects.filter(plan_id=plan_id, agent__in=agents, status=AgentRunStatus.SUCCEEDED)
-    return dict(rows.values_list("agent", "result"))
+    rows = AgentRun.objects.filter(
+        plan_id=plan_id, revision=revision, agent__in=agents, status=AgentRunStatus.SUCCEEDED
+    ).values_list("agent", "result", "output_digest")
+    return {agent: (result, output) for agent, result, output in rows}
 
 
 def broker_backlog(queue: str | None = None) -> int:

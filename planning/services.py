@@ -5,14 +5,16 @@ duplicated task changes nothing."""
 import json
 import logging
 from collections.abc import Mapping
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, transaction
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import InterfaceError, OperationalError, connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -32,7 +34,9 @@ from .models import (
     Plan,
     PlanDispatch,
     PlanEvent,
+    PlanRevision,
     PlanStatus,
+    RevisionSource,
     Theme,
     Venue,
 )
@@ -54,7 +58,12 @@ class IllegalTransition(Exception):
 
 
 class ConcurrentUpdate(Exception):
-    """Another writer kept changing the plan; the change was refused rather than overwrite theirs."""
+    """Another writer changed the plan first (or kept changing it); the change was refused rather than
+    overwrite theirs. `current_version` is the plan's version when known."""
+
+    def __init__(self, message: str, *, current_version: int | None = None) -> None:
+        super().__init__(message)
+        self.current_version = current_version
 
 
 def events_announce(*, plan_id: UUID) -> None:
@@ -62,17 +71,97 @@ def events_announce(*, plan_id: UUID) -> None:
     plan_events_committed.send(sender=PlanEvent, plan_id=plan_id)
 
 
-def event_append(*, plan_id: UUID, type: str, agent: str = "", payload: Mapping[str, Any] | None = None) -> PlanEvent:
-    """Append a plan's next event. Call it inside the transaction that makes the change it records."""
-    # The UPDATE holds the plan row's lock until commit, so concurrent writers take turns and the
-    # sequence has no gaps (a rollback undoes the increment together with the event). `updated_at`
-    # thereby records the plan's last progress, which the reconciler reads.
-    Plan.objects.filter(pk=plan_id).update(event_seq=F("event_seq") + 1, updated_at=timezone.now())
-    seq = Plan.objects.filter(pk=plan_id).values_list("event_seq", flat=True).get()
-    transaction.on_commit(partial(events_announce, plan_id=plan_id), robust=True)
-    return PlanEvent.objects.create(
-        plan_id=plan_id, seq=seq, type=type, agent=agent, payload=dict(payload or {}), trace_id=current_trace_id()
-    )
+_APPEND_SQL = """
+WITH bumped AS (
+    UPDATE planning_plan SET event_seq = event_seq + 1, updated_at = %(now)s
+    WHERE id = %(plan)s::uuid{condition}
+    RETURNING event_seq, revision, brief, constraints
+), appended AS (
+    INSERT INTO planning_planevent (plan_id, seq, revision, type, agent, payload, trace_id, created_at)
+    SELECT %(plan)s::uuid, event_seq, revision, %(type)s, %(agent)s, %(payload)s::jsonb, %(trace)s, %(now)s FROM bumped
+    RETURNING seq
+)
+SELECT appended.seq, bumped.brief, bumped.constraints FROM appended, bumped
+"""
+_APPEND_IF_RUNNING = " AND status = %(status)s AND revision = %(revision)s"
+
+
+@dataclass(frozen=True)
+class Appended:
+    """An appended event's number, with the plan's brief and constraints as the append left them."""
+
+    seq: int
+    brief: dict[str, Any] | None
+    constraints: dict[str, Any]
+
+
+def event_append(*, plan_id: UUID, type: str, agent: str = "", payload: Mapping[str, Any] | None = None) -> int:
+    """Append a plan's next event, tagged with the plan's current revision; returns its sequence number.
+
+    Call it inside the transaction that makes the change it records. Raises Plan.DoesNotExist for a
+    plan that is gone.
+    """
+    appended = _event_append(plan_id=plan_id, type=type, agent=agent, payload=payload)
+    if appended is None:
+        raise Plan.DoesNotExist(f"Plan {plan_id} does not exist.")
+    return appended.seq
+
+
+def _event_append(
+    *,
+    plan_id: UUID,
+    type: str,
+    agent: str = "",
+    payload: Mapping[str, Any] | None = None,
+    running_revision: int | None = None,
+) -> Appended | None:
+    """Append an event; with `running_revision`, only while the plan runs that revision (None otherwise).
+
+    Bumping the plan's counter holds its row lock until commit, so writers take turns, the sequence has
+    no gaps (a rollback undoes the increment with the event), every writer locks the plan before its
+    runs, and `updated_at` records the plan's last progress (the reconciler reads it). On PostgreSQL
+    this is one statement.
+    """
+    now = timezone.now()
+    payload = dict(payload or {})
+    trace_id = current_trace_id()
+    if connection.vendor == "postgresql":
+        params = {
+            "now": now,
+            "plan": str(plan_id),
+            "type": type,
+            "agent": agent,
+            "payload": json.dumps(payload, cls=DjangoJSONEncoder),
+            "trace": trace_id,
+            "status": PlanStatus.RUNNING,
+            "revision": running_revision,
+        }
+        sql = _APPEND_SQL.format(condition=_APPEND_IF_RUNNING if running_revision is not None else "")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        appended = Appended(seq=row[0], brief=_json(row[1]), constraints=_json(row[2]) or {}) if row else None
+    else:
+        plans = Plan.objects.filter(pk=plan_id)
+        if running_revision is not None:
+            plans = plans.filter(status=PlanStatus.RUNNING, revision=running_revision)
+        if not plans.update(event_seq=F("event_seq") + 1, updated_at=now):
+            return None
+        seq, revision, brief, constraints = (
+            Plan.objects.filter(pk=plan_id).values_list("event_seq", "revision", "brief", "constraints").get()
+        )
+        PlanEvent.objects.create(
+            plan_id=plan_id, seq=seq, revision=revision, type=type, agent=agent, payload=payload, trace_id=trace_id
+        )
+        appended = Appended(seq=seq, brief=brief, constraints=constraints or {})
+    if appended is not None:
+        transaction.on_commit(partial(events_announce, plan_id=plan_id), robust=True)
+    return appended
+
+
+def _json(value: Any) -> Any:
+    """A JSON column as read by a raw cursor (psycopg decodes jsonb; other drivers may give text)."""
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def plan_transition(
@@ -89,9 +178,12 @@ def plan_transition(
     ConcurrentUpdate when `expected_version` is stale or other writers keep winning the race.
     """
     for _ in range(OPTIMISTIC_LOCK_ATTEMPTS):
-        current = Plan.objects.values("status", "version", "created_at").get(pk=plan_id)
+        current = Plan.objects.values("status", "version", "revision", "created_at").get(pk=plan_id)
         if expected_version is not None and current["version"] != expected_version:
-            raise ConcurrentUpdate(f"Plan {plan_id} is at version {current['version']}, not {expected_version}.")
+            raise ConcurrentUpdate(
+                f"Plan {plan_id} is at version {current['version']}, not {expected_version}.",
+                current_version=current["version"],
+            )
         if to not in Plan.TRANSITIONS[current["status"]]:
             raise IllegalTransition(current["status"], to)
         now = timezone.now()
@@ -102,6 +194,12 @@ def plan_transition(
             if Plan.objects.filter(pk=plan_id, version=current["version"]).update(**values):
                 event_append(plan_id=plan_id, type=f"plan.{to}", payload=payload)
                 if to in Plan.TERMINAL:
+                    revision = {
+                        "status": to,
+                        "finished_at": now,
+                        **({"result": values["result"]} if "result" in values else {}),
+                    }
+                    PlanRevision.objects.filter(plan_id=plan_id, number=current["revision"]).update(**revision)
                     transaction.on_commit(partial(metrics.plan_ended, outcome=to, created_at=current["created_at"]))
                 return values["version"]
     raise ConcurrentUpdate(f"Plan {plan_id} kept changing; gave up after {OPTIMISTIC_LOCK_ATTEMPTS} attempts.")
@@ -116,92 +214,196 @@ def plan_lock(plan_id: UUID) -> str | None:
     return Plan.objects.select_for_update().filter(pk=plan_id).values_list("status", flat=True).first()
 
 
-def agent_run_start(*, plan_id: UUID, agent: str, task_id: str) -> AgentRun | None:
-    """pending/retrying → running (also running → running for a redelivered task).
+@dataclass(frozen=True)
+class RunClaim:
+    """An agent run this attempt now owns, with what the agent needs to do its work."""
 
-    Returns the run, with its plan, when this attempt should do the work; None when the run has
-    already finished or the plan is no longer running, so a duplicate does nothing.
+    plan_id: UUID | str
+    revision: int
+    agent: str
+    attempts: int
+    started_at: datetime
+    depends_on: list[str]
+    brief: dict[str, Any] | None
+    constraints: dict[str, Any]
+
+
+STARTABLE = (AgentRunStatus.PENDING, AgentRunStatus.RETRYING, AgentRunStatus.RUNNING)
+
+
+def agent_run_start(*, plan_id: UUID | str, revision: int, agent: str, task_id: str) -> RunClaim | None:
+    """pending/retrying → running (also running → running for a redelivered task), for one revision.
+
+    Returns the claim when this attempt should do the work; None when the run has already ended, or the
+    plan no longer runs that revision (cancelled, superseded by an edit, finalized), so that a duplicate,
+    late or stale task does nothing. Two statements: the event (which locks the plan row only while the
+    plan runs this revision), then the run.
     """
-    startable = (AgentRunStatus.PENDING, AgentRunStatus.RETRYING, AgentRunStatus.RUNNING)
+    now = timezone.now()
     with transaction.atomic():
-        if plan_lock(plan_id) != PlanStatus.RUNNING:
+        appended = _event_append(plan_id=plan_id, type="agent.started", agent=agent, running_revision=revision)
+        if appended is None:
             return None
-        claimed = AgentRun.objects.filter(plan_id=plan_id, agent=agent, status__in=startable).update(
-            status=AgentRunStatus.RUNNING, attempts=F("attempts") + 1, task_id=task_id, started_at=timezone.now()
+        runs = AgentRun.objects.filter(plan_id=plan_id, revision=revision, agent=agent, status__in=STARTABLE)
+        claimed = _update_returning(
+            runs,
+            {"status": AgentRunStatus.RUNNING, "attempts": F("attempts") + 1, "task_id": task_id, "started_at": now},
+            returning=("attempts", "depends_on"),
         )
-        if not claimed:
+        if claimed is None:
+            transaction.set_rollback(True)
             return None
-        run = AgentRun.objects.select_related("plan").get(plan_id=plan_id, agent=agent)
-        event_append(plan_id=plan_id, type="agent.started", agent=agent, payload={"attempt": run.attempts})
-    return run
+        PlanEvent.objects.filter(plan_id=plan_id, seq=appended.seq).update(payload={"attempt": claimed["attempts"]})
+    return RunClaim(
+        plan_id=plan_id, revision=revision, agent=agent, attempts=claimed["attempts"], started_at=now,
+        depends_on=list(claimed["depends_on"] or []), brief=appended.brief, constraints=appended.constraints,
+    )  # fmt: skip
 
 
-def agent_run_retrying(*, plan_id: UUID, agent: str, task_id: str, error: str) -> bool:
+def _update_returning(queryset, values: Mapping[str, Any], *, returning: tuple[str, ...]) -> dict[str, Any] | None:
+    """Update the first row of `queryset` and return `returning` of it as updated, or None when no row
+    matched: one `UPDATE … RETURNING` on PostgreSQL (two statements elsewhere)."""
+    model = queryset.model
+    if connection.vendor == "postgresql":
+        compiler_query = queryset.values("pk")[:1]
+        sql, params = compiler_query.query.sql_with_params()
+        assignments, assignment_params = [], []
+        compiler = queryset.query.get_compiler(connection=connection)
+        for name, value in values.items():
+            field = model._meta.get_field(name)
+            if hasattr(value, "resolve_expression"):
+                expression = value.resolve_expression(queryset.query, allow_joins=False, for_save=True)
+                value_sql, value_params = compiler.compile(expression)
+            else:
+                value_sql, value_params = "%s", [field.get_db_prep_save(value, connection=connection)]
+            assignments.append(f"{connection.ops.quote_name(field.column)} = {value_sql}")
+            assignment_params.extend(value_params)
+        columns = ", ".join(connection.ops.quote_name(model._meta.get_field(name).column) for name in returning)
+        table = connection.ops.quote_name(model._meta.db_table)
+        pk = connection.ops.quote_name(model._meta.pk.column)
+        statement = f"UPDATE {table} SET {', '.join(assignments)} WHERE {pk} IN ({sql}) RETURNING {columns}"
+        with connection.cursor() as cursor:
+            cursor.execute(statement, [*assignment_params, *params])
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        return {name: _json(value) if isinstance(model._meta.get_field(name), models.JSONField) else value
+                for name, value in zip(returning, row, strict=True)}  # fmt: skip
+    pk = queryset.values_list("pk", flat=True).first()
+    if pk is None or not model.objects.filter(pk=pk).update(**values):
+        return None
+    return model.objects.filter(pk=pk).values(*returning).get()
+
+
+def agent_run_retrying(*, plan_id: UUID | str, revision: int, agent: str, task_id: str, error: str) -> bool:
     """running → retrying, after a transient error that will be retried; only while `task_id` still
     owns the run (a re-driven copy may have claimed it since)."""
-    return _agent_run_move(plan_id=plan_id, agent=agent, to=AgentRunStatus.RETRYING, error=error, task_id=task_id)
+    return (
+        _agent_run_move(
+            plan_id=plan_id, revision=revision, agent=agent, to=AgentRunStatus.RETRYING, error=error, task_id=task_id
+        )
+        is not None
+    )
 
 
 def agent_run_finish(
     *,
-    plan_id: UUID,
+    plan_id: UUID | str,
+    revision: int,
     agent: str,
     status: str,
     result: Mapping[str, Any] | None = None,
     error: str = "",
     dead_letter: Mapping[str, Any] | None = None,
-) -> bool:
+    claim: RunClaim | None = None,
+    digests: tuple[str, str] | None = None,
+    reused_from: int | None = None,
+) -> str | None:
     """running (or retrying) → succeeded | failed | timed_out, storing the result once; a failure that
     carries `dead_letter` (task name, id, reason, traceback, attempts) is kept in the dead-letter store in
-    the same transaction."""
+    the same transaction. `digests` are the run's (input, output) digests; `reused_from` the earlier run
+    whose result this one carries over.
+
+    Returns the run's status as stored: `status` when this call recorded it, what a duplicate recorded
+    before, or None when the plan no longer runs this revision.
+    """
     if status not in AgentRun.FINISHED:
         raise ValueError(f"{status!r} is not a finished agent status.")
-    return _agent_run_move(plan_id=plan_id, agent=agent, to=status, error=error, result=result, dead_letter=dead_letter)
+    moved = _agent_run_move(
+        plan_id=plan_id, revision=revision, agent=agent, to=status, error=error, result=result,
+        dead_letter=dead_letter, claim=claim, digests=digests, reused_from=reused_from,
+    )  # fmt: skip
+    if moved is not None:
+        return status
+    return (
+        AgentRun.objects.filter(plan_id=plan_id, revision=revision, agent=agent)
+        .values_list("status", flat=True)
+        .first()
+    )
 
 
 def _agent_run_move(
     *,
-    plan_id: UUID,
+    plan_id: UUID | str,
+    revision: int,
     agent: str,
     to: str,
     error: str = "",
     result: Mapping[str, Any] | None = None,
     task_id: str | None = None,
     dead_letter: Mapping[str, Any] | None = None,
-) -> bool:
+    claim: RunClaim | None = None,
+    digests: tuple[str, str] | None = None,
+    reused_from: int | None = None,
+) -> str | None:
+    """Move a claimed run on; returns `to`, or None when the plan no longer runs this revision or the run
+    is not (or no longer) this attempt's to move."""
+    now = timezone.now()
+    runs = AgentRun.objects.filter(plan_id=plan_id, revision=revision, agent=agent)
+    if claim is None:
+        claimed = runs.values("attempts", "started_at").first()
+        if claimed is None:
+            return None
+        attempts, started_at = claimed["attempts"], claimed["started_at"]
+    else:
+        attempts, started_at = claim.attempts, claim.started_at
     values: dict[str, Any] = {"status": to, "error": error[:2000]}
-    payload: dict[str, Any] = {"error": error[:500]} if error else {}
+    payload: dict[str, Any] = {"attempt": attempts, **({"error": error[:500]} if error else {})}
+    if to in AgentRun.FINISHED:
+        values.update(result=dict(result) if result is not None else None, finished_at=now)
+        if started_at:
+            values["duration_ms"] = payload["duration_ms"] = max(0, int((now - started_at).total_seconds() * 1000))
+        if digests:
+            values["input_digest"], values["output_digest"] = digests
+        if reused_from:
+            values["reused_from_id"] = reused_from
+            payload["reused"] = True
+    if result is not None:
+        payload["summary"] = result.get("summary", "")
+    movable = [AgentRunStatus.RUNNING] if to == AgentRunStatus.RETRYING else AgentRun.UNFINISHED_CLAIMED
+    runs = runs.filter(status__in=movable)
+    if task_id is not None:
+        runs = runs.filter(task_id=task_id)
     with transaction.atomic():
-        if plan_lock(plan_id) != PlanStatus.RUNNING:
-            return False
-        now = timezone.now()
-        if to in AgentRun.FINISHED:
-            values.update(result=dict(result) if result is not None else None, finished_at=now)
-        movable = [AgentRunStatus.RUNNING] if to == AgentRunStatus.RETRYING else AgentRun.UNFINISHED_CLAIMED
-        runs = AgentRun.objects.filter(plan_id=plan_id, agent=agent, status__in=movable)
-        if task_id is not None:
-            runs = runs.filter(task_id=task_id)
-        run = runs.values("id", "started_at", "attempts").first()
-        if run is None:
-            return False
-        if to in AgentRun.FINISHED and run["started_at"]:
-            values["duration_ms"] = max(0, int((now - run["started_at"]).total_seconds() * 1000))
-            payload["duration_ms"] = values["duration_ms"]
-        AgentRun.objects.filter(pk=run["id"]).update(**values)
-        if result is not None:
-            payload["summary"] = result.get("summary", "")
-        event_append(plan_id=plan_id, type=f"agent.{to}", agent=agent, payload={"attempt": run["attempts"], **payload})
+        appended = _event_append(
+            plan_id=plan_id, type=f"agent.{to}", agent=agent, payload=payload, running_revision=revision
+        )
+        if appended is None:
+            return None
+        if not runs.update(**values):
+            transaction.set_rollback(True)
+            return None
         if dead_letter:
             dead_letter_record(plan_id=plan_id, agent=agent, args=[str(plan_id)], error=error, **dead_letter)
-    return True
+    return to
 
 
 ABANDONED = "The agent did not finish before the plan was assembled."
 
 
-def agent_runs_abandon(plan_id: UUID, *, reason: str = ABANDONED) -> list[str]:
-    """Close a plan's unfinished runs as failed (call with the plan locked); returns their agents."""
-    unfinished = AgentRun.objects.filter(plan_id=plan_id).exclude(status__in=AgentRun.FINISHED)
+def agent_runs_abandon(plan_id: UUID, *, revision: int, reason: str = ABANDONED) -> list[str]:
+    """Close a revision's unfinished runs as failed (call with the plan locked); returns their agents."""
+    unfinished = AgentRun.objects.filter(plan_id=plan_id, revision=revision).exclude(status__in=AgentRun.ENDED)
     agents = list(unfinished.values_list("agent", flat=True))
     for agent in agents:
         event_append(plan_id=plan_id, type="agent.failed", agent=agent, payload={"error": reason})
@@ -209,35 +411,82 @@ def agent_runs_abandon(plan_id: UUID, *, reason: str = ABANDONED) -> list[str]:
     return agents
 
 
-def plan_fail(*, plan_id: UUID, error: str) -> bool:
+def plan_fail(*, plan_id: UUID, error: str, revision: int | None = None) -> bool:
     """End a plan as failed (e.g. the planner itself could not run), closing its unfinished runs;
-    False if it had already ended."""
+    False if it had already ended or (with `revision`) no longer runs that revision."""
     with transaction.atomic():
-        if plan_lock(plan_id) in (None, *Plan.TERMINAL):
+        locked = plan_lock_values(plan_id)
+        if locked is None or locked["status"] in Plan.TERMINAL:
             return False
-        agent_runs_abandon(plan_id)
+        if revision is not None and locked["revision"] != revision:
+            return False
+        agent_runs_abandon(plan_id, revision=locked["revision"])
         plan_transition(plan_id=plan_id, to=PlanStatus.FAILED, payload={"error": error[:500]}, changes={"error": error})
     return True
 
 
+def plan_lock_values(plan_id: UUID | str) -> dict[str, Any] | None:
+    """Lock a plan's row for the rest of the transaction; its status, revision and version (None if gone)."""
+    return Plan.objects.select_for_update().filter(pk=plan_id).values("status", "revision", "version").first()
+
+
 def plan_record(*, owner, text: str, fields: Mapping[str, Any], selection_arm: str = "") -> Plan:
-    """A new plan as received (call inside the transaction that goes on to analyse it)."""
+    """A new plan as received, with its revision 1 (call inside the transaction that goes on to analyse it)."""
     plan = Plan.objects.create(owner=owner, request_text=text, request_fields=dict(fields), selection_arm=selection_arm)
+    PlanRevision.objects.create(
+        plan=plan, number=1, source=RevisionSource.REQUEST, request_fields=dict(fields), author=owner
+    )
     plan_bind(plan.id, user_id=owner.pk)
     event_append(plan_id=plan.id, type="plan.received", payload={"text": text, "fields": dict(fields)})
     return plan
 
 
-def agent_runs_create(*, plan_id: UUID, graph: Mapping[str, list[str]], unavailable: Mapping[str, str]) -> None:
-    """One pending run per agent of `graph`, and one failed run (with its event) per agent of
+def agent_runs_create(
+    *,
+    plan_id: UUID,
+    revision: int,
+    graph: Mapping[str, list[str]],
+    unavailable: Mapping[str, str],
+    reused: Mapping[str, AgentRun] | None = None,
+    digests: Mapping[str, str] | None = None,
+) -> None:
+    """A revision's runs: one pending run per agent of `graph` (agent → every agent it reads), one
+    succeeded run per agent of `reused` carrying that earlier run's result over (with an `agent.reused`
+    event; `digests` holds their input digests), and one failed run (with its event) per agent of
     `unavailable` (agent → why it cannot run), so that nothing the brief asked for is dropped silently."""
     now = timezone.now()
-    runs = [AgentRun(plan_id=plan_id, agent=agent, depends_on=list(deps)) for agent, deps in graph.items()]
+    reused = reused or {}
+    runs = [
+        AgentRun(plan_id=plan_id, revision=revision, agent=agent, depends_on=list(deps))
+        for agent, deps in graph.items()
+    ]
     runs += [
-        AgentRun(plan_id=plan_id, agent=agent, status=AgentRunStatus.FAILED, error=why, finished_at=now)
+        AgentRun(
+            plan_id=plan_id,
+            revision=revision,
+            agent=agent,
+            status=AgentRunStatus.SUCCEEDED,
+            depends_on=list(earlier.depends_on),
+            result=earlier.result,
+            input_digest=(digests or {}).get(agent, ""),
+            output_digest=earlier.output_digest,
+            reused_from_id=earlier.reused_from_id or earlier.pk,
+            started_at=now,
+            finished_at=now,
+            duration_ms=0,
+        )
+        for agent, earlier in reused.items()
+    ]
+    runs += [
+        AgentRun(
+            plan_id=plan_id, revision=revision, agent=agent, status=AgentRunStatus.FAILED, error=why, finished_at=now
+        )
         for agent, why in unavailable.items()
     ]
     AgentRun.objects.bulk_create(runs, ignore_conflicts=True)
+    for agent, earlier in reused.items():
+        payload = {"from_revision": earlier.revision, "summary": (earlier.result or {}).get("summary", "")}
+        event_append(plan_id=plan_id, type="agent.reused", agent=agent, payload=payload)
     for agent, why in unavailable.items():
         event_append(plan_id=plan_id, type="agent.failed", agent=agent, payload={"error": why})
 
@@ -245,19 +494,30 @@ def agent_runs_create(*, plan_id: UUID, graph: Mapping[str, list[str]], unavaila
 # --- Dispatch outbox ---------------------------------------------------------------------------------
 
 
-def dispatch_enqueue(*, plan_id: UUID, graph: Mapping[str, list[str]], reason: str, attempt: int = 0) -> PlanDispatch:
-    """Record the intent to run `graph`'s agents for a plan; call it in the transaction that decides it
-    (a re-drive, retry or replay is recorded as a `plan.redriven` event there too).
+def dispatch_enqueue(
+    *,
+    plan_id: UUID,
+    revision: int,
+    graph: Mapping[str, list[str]],
+    reason: str,
+    attempt: int = 0,
+    not_before: datetime | None = None,
+) -> PlanDispatch:
+    """Record the intent to run `graph`'s agents for one revision of a plan; call it in the transaction
+    that decides it (a re-drive, retry or replay is recorded as a `plan.redriven` event there too).
 
-    The caller publishes it after commit; the sweeper publishes it after PLAN_DISPATCH_GRACE seconds if
-    nobody has by then.
+    The caller publishes it after commit, unless `not_before` (e.g. when a breaker lets calls through
+    again) is still ahead; the sweeper publishes it once it is due and nobody has.
     """
     available_at = timezone.now() + timedelta(seconds=settings.PLAN_DISPATCH_GRACE)
-    if reason != "initial":
+    if not_before is not None:
+        available_at = max(available_at, not_before)
+    if reason not in ("initial", "edit"):
         payload = {"agents": list(graph), "attempt": attempt, "reason": reason}
         event_append(plan_id=plan_id, type="plan.redriven", payload=payload)
     return PlanDispatch.objects.create(
         plan_id=plan_id,
+        revision=revision,
         graph={agent: list(deps) for agent, deps in graph.items()},
         reason=reason,
         attempt=attempt,
@@ -277,9 +537,9 @@ def dispatch_claim_due(*, limit: int, lease: timedelta) -> list[PlanDispatch]:
             .select_related("plan")
             .order_by("available_at")[:limit]
         )
-        live = [row for row in due if row.plan.status == PlanStatus.RUNNING]
+        live = [row for row in due if row.plan.status == PlanStatus.RUNNING and row.revision == row.plan.revision]
         PlanDispatch.objects.filter(pk__in=[row.pk for row in live]).update(available_at=now + lease)
-        ended = [row.pk for row in due if row.plan.status != PlanStatus.RUNNING]
+        ended = [row.pk for row in due if row not in live]
         PlanDispatch.objects.filter(pk__in=ended).update(state=DispatchState.CANCELLED)
     return live
 
@@ -363,34 +623,100 @@ def dead_letter_outcome(*, dead_letter_id: int, outcome: str) -> None:
     DeadLetter.objects.filter(pk=dead_letter_id).update(replay_outcome=outcome[:200])
 
 
-def plan_reopen(*, plan_id: UUID, agents: list[str], reason: str) -> dict[str, list[str]]:
-    """partial | failed → running for a retry of `agents` (those of them that failed or timed out): their
-    runs go back to pending and the plan's result is cleared; the caller enqueues their dispatch in the
-    same transaction.
+SUPERSEDED = "Superseded by revision {number} before it finished."
+REVISABLE = frozenset({PlanStatus.RUNNING, PlanStatus.COMPLETE, PlanStatus.PARTIAL, PlanStatus.FAILED})
 
-    Returns the graph to run (empty, and nothing changed, when none of `agents` had failed). Raises
-    IllegalTransition for a plan that is not partial or failed.
+
+def revision_open(
+    *,
+    plan_id: UUID,
+    source: str,
+    changes: Mapping[str, Any],
+    request_fields: Mapping[str, Any],
+    constraints: Mapping[str, Any],
+    brief: Mapping[str, Any] | None,
+    author=None,
+    expected_version: int | None = None,
+) -> int:
+    """Start a plan's next revision and return its number; call it in the transaction that goes on to
+    create the revision's runs and dispatch.
+
+    An ended plan (complete, partial, failed) runs again; a running one is superseded: its revision is
+    marked so, its unfinished runs are cancelled and its pending dispatches dropped, so that its late
+    results can never mix into the new revision (its tasks find the revision changed and do nothing).
+    Raises ConcurrentUpdate when `expected_version` is stale, IllegalTransition for a cancelled plan.
     """
-    with transaction.atomic():
-        status = plan_lock(plan_id)
-        if status not in (PlanStatus.PARTIAL, PlanStatus.FAILED):
-            raise IllegalTransition(str(status), PlanStatus.RUNNING)
-        failed = {AgentRunStatus.FAILED, AgentRunStatus.TIMED_OUT}
-        runs = {run.agent: run for run in AgentRun.objects.filter(plan_id=plan_id, agent__in=agents, status__in=failed)}
-        if not runs:
-            return {}
-        graph = {agent: [dep for dep in run.depends_on if dep in runs] for agent, run in runs.items()}
-        AgentRun.objects.filter(pk__in=[run.pk for run in runs.values()]).update(
-            status=AgentRunStatus.PENDING, attempts=0, task_id="", result=None, error="", started_at=None,
-            finished_at=None, duration_ms=None,
-        )  # fmt: skip
-        plan_transition(
-            plan_id=plan_id,
-            to=PlanStatus.RUNNING,
-            payload={"agents": sorted(runs), "reason": reason},
-            changes={"result": None, "error": "", "finished_at": None},
+    locked = plan_lock_values(plan_id)
+    if locked is None:
+        raise Plan.DoesNotExist(f"Plan {plan_id} does not exist.")
+    if expected_version is not None and locked["version"] != expected_version:
+        raise ConcurrentUpdate(
+            f"Plan {plan_id} is at version {locked['version']}, not {expected_version}.",
+            current_version=locked["version"],
         )
-    return graph
+    status, current = locked["status"], locked["revision"]
+    if status not in REVISABLE:
+        raise IllegalTransition(status, PlanStatus.RUNNING)
+    now = timezone.now()
+    number = current + 1
+    superseded = status == PlanStatus.RUNNING
+    if superseded:
+        agent_runs_cancel(plan_id=plan_id, revision=current, reason=SUPERSEDED.format(number=number))
+        PlanRevision.objects.filter(plan_id=plan_id, number=current).update(
+            status=PlanStatus.CANCELLED, superseded=True, finished_at=now
+        )
+    PlanRevision.objects.create(
+        plan_id=plan_id, number=number, source=source, changes=dict(changes), request_fields=dict(request_fields),
+        constraints=dict(constraints), brief=dict(brief) if brief is not None else None, author=author,
+    )  # fmt: skip
+    fields = {
+        "revision": number, "brief": dict(brief) if brief is not None else None, "constraints": dict(constraints),
+        "request_fields": dict(request_fields), "result": None, "error": "", "finished_at": None,
+    }  # fmt: skip
+    if superseded:
+        Plan.objects.filter(pk=plan_id).update(version=F("version") + 1, **fields)
+    else:
+        plan_transition(plan_id=plan_id, to=PlanStatus.RUNNING, payload={"revision": number}, changes=fields)
+    payload = {
+        "revision": number,
+        "source": source,
+        "changes": dict(changes),
+        "superseded": current if superseded else None,
+    }
+    event_append(plan_id=plan_id, type="plan.revised", payload=payload)
+    return number
+
+
+def agent_runs_cancel(*, plan_id: UUID, revision: int, reason: str) -> list[str]:
+    """Cancel a revision's unfinished runs and the plan's pending dispatches (call with the plan locked):
+    tasks already queued find their run ended and skip; running ones finish, but nothing they return is
+    applied. Returns the agents cancelled."""
+    unfinished = AgentRun.objects.filter(plan_id=plan_id, revision=revision).exclude(status__in=AgentRun.ENDED)
+    agents = list(unfinished.values_list("agent", flat=True))
+    unfinished.update(status=AgentRunStatus.CANCELLED, error=reason, finished_at=timezone.now())
+    PlanDispatch.objects.filter(plan_id=plan_id, state=DispatchState.PENDING).update(state=DispatchState.CANCELLED)
+    return agents
+
+
+def plan_cancel(*, plan_id: UUID, expected_version: int | None = None) -> list[str]:
+    """received | analyzing | running → cancelled: the current revision's unfinished runs are cancelled,
+    queued tasks skip, running ones' results are not applied, and the planner leaves the plan alone.
+    Returns the agents that were cancelled. Raises IllegalTransition for an ended plan, ConcurrentUpdate
+    for a stale `expected_version`, Plan.DoesNotExist for a missing plan."""
+    with transaction.atomic():
+        locked = plan_lock_values(plan_id)
+        if locked is None:
+            raise Plan.DoesNotExist(f"Plan {plan_id} does not exist.")
+        if expected_version is not None and locked["version"] != expected_version:
+            raise ConcurrentUpdate(
+                f"Plan {plan_id} is at version {locked['version']}, not {expected_version}.",
+                current_version=locked["version"],
+            )
+        if PlanStatus.CANCELLED not in Plan.TRANSITIONS[locked["status"]]:
+            raise IllegalTransition(locked["status"], PlanStatus.CANCELLED)
+        agents = agent_runs_cancel(plan_id=plan_id, revision=locked["revision"], reason="The plan was cancelled.")
+        plan_transition(plan_id=plan_id, to=PlanStatus.CANCELLED, payload={"cancelled_agents": agents})
+    return agents
 
 
 CATALOG_PATH = Path(__file__).resolve().parent / "catalog" / "catalog.json"

@@ -15,7 +15,7 @@ from partyproject.celery import app as celery_app
 from partyproject.embedded import EmbeddedServices, free_port, port_in_use, wait_until
 from partyproject.redis_client import redis_client
 
-OUR_REDIS_KEYS = ("partyplanner:breaker:*", "partyplanner:faults")
+OUR_REDIS_KEYS = ("partyplanner:breaker:*", "partyplanner:faults", "partyplanner:provider-calls")
 
 
 def redis_keys_clear() -> None:

@@ -28,6 +28,7 @@ AGENT_STATES = {
     AgentRunStatus.SUCCEEDED: "done",
     AgentRunStatus.FAILED: "failed",
     AgentRunStatus.TIMED_OUT: "failed",
+    AgentRunStatus.CANCELLED: "cancelled",
 }
 EXAMPLE = "Birthday party for 25 kids in Austin, superhero theme, budget $1200, one guest is gluten-free"
 
@@ -62,7 +63,7 @@ def _plan(request: HttpRequest, plan_id) -> Plan:
 def plan_detail_page(request: HttpRequest, plan_id) -> HttpResponse:
     """One plan: its agents' live states, its event log and, once it has ended, the plan itself."""
     plan = _plan(request, plan_id)
-    runs = [{"agent": run.agent, "state": AGENT_STATES[run.status], "run": run} for run in plan.agent_runs.all()]
+    runs = [{"agent": run.agent, "state": AGENT_STATES[run.status], "run": run} for run in plan.current_runs]
     # The page shows the plan as of one moment, its last event `event_seq`; the script replays from there,
     # so events committed while the page renders are shown once, by the script.
     first = max(0, plan.event_seq - PAGE_EVENTS)

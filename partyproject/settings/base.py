@@ -351,6 +351,10 @@ RATELIMIT_USE_CACHE = "default"
 API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
 # Retry-After (seconds) on a 503 when the database or Redis cannot be reached.
 API_RETRY_AFTER_OUTAGE = env.int("API_RETRY_AFTER_OUTAGE", default=5)
+# How long an Idempotency-Key on POST /plans/ is remembered (the same key and body replay the first answer).
+API_IDEMPOTENCY_TTL = env.int("API_IDEMPOTENCY_TTL", default=24 * 3600)
+# Count every catalog provider call in Redis (benchmarks and tests of incremental re-planning).
+AGENT_COUNT_PROVIDER_CALLS = env.bool("AGENT_COUNT_PROVIDER_CALLS", default=False)
 # An API key's last use is written at most this often (seconds).
 API_KEY_LAST_USED_PRECISION = env.int("API_KEY_LAST_USED_PRECISION", default=60)
 # The OpenAPI schema and Swagger UI: public, or for authenticated users only (token, API key, or an

@@ -45,13 +45,13 @@ def in_thread(target):
 
 def test_a_redelivered_claim_waits_for_the_finish_and_then_does_nothing(user):
     plan = running_plan(user)
-    assert services.agent_run_start(plan_id=plan.id, agent="venue", task_id="first")
+    assert services.agent_run_start(plan_id=plan.id, revision=1, agent="venue", task_id="first")
     finishing = threading.Event()
 
     def finish_slowly():
         with transaction.atomic():
             assert services.agent_run_finish(
-                plan_id=plan.id, agent="venue", status="succeeded", result={"summary": "s"}
+                plan_id=plan.id, revision=1, agent="venue", status="succeeded", result={"summary": "s"}
             )
             finishing.set()
             time.sleep(0.5)
@@ -59,7 +59,7 @@ def test_a_redelivered_claim_waits_for_the_finish_and_then_does_nothing(user):
     thread, errors = in_thread(finish_slowly)
     assert finishing.wait(5)
     started = time.monotonic()
-    duplicate = services.agent_run_start(plan_id=plan.id, agent="venue", task_id="redelivered")
+    duplicate = services.agent_run_start(plan_id=plan.id, revision=1, agent="venue", task_id="redelivered")
     waited = time.monotonic() - started
     thread.join()
 
@@ -78,8 +78,12 @@ def test_many_copies_of_one_task_record_one_outcome_and_a_gapless_log(user):
 
     def copy_of_the_task():
         barrier.wait()
-        if services.agent_run_start(plan_id=plan.id, agent="venue", task_id=threading.current_thread().name):
-            services.agent_run_finish(plan_id=plan.id, agent="venue", status="succeeded", result={"summary": "s"})
+        if services.agent_run_start(
+            plan_id=plan.id, revision=1, agent="venue", task_id=threading.current_thread().name
+        ):
+            services.agent_run_finish(
+                plan_id=plan.id, revision=1, agent="venue", status="succeeded", result={"summary": "s"}
+            )
 
     workers = [in_thread(copy_of_the_task) for _ in range(8)]
     for thread, _ in workers:
@@ -93,12 +97,12 @@ def test_many_copies_of_one_task_record_one_outcome_and_a_gapless_log(user):
 
 def test_finalize_and_a_late_agent_never_interleave(user):
     plan = running_plan(user)
-    services.agent_run_start(plan_id=plan.id, agent="venue", task_id="t")
+    services.agent_run_start(plan_id=plan.id, revision=1, agent="venue", task_id="t")
 
     def late_finish():
         venue = {"id": 1, "name": "Hall", "city": "Austin", "capacity": 40, "setting": "indoor", "cost": 300.0}
         result = {"summary": "s", "choices": [venue]}
-        services.agent_run_finish(plan_id=plan.id, agent="venue", status="succeeded", result=result)
+        services.agent_run_finish(plan_id=plan.id, revision=1, agent="venue", status="succeeded", result=result)
 
     thread, errors = in_thread(late_finish)
     final = orchestration.plan_finalize(plan_id=plan.id)

@@ -7,6 +7,7 @@ from agents.analyzer import Brief
 from agents.base import AgentContext
 from agents.budget import BudgetAgent
 from agents.cake import CakeAgent
+from agents.constraints import suits_age
 from agents.costs import budget_shares
 from agents.theme import ThemeAgent
 from agents.venue import VenueAgent
@@ -43,10 +44,13 @@ def test_theme_agent_for_adults_prefers_jazz(catalog):
     assert "jazz" in result["choices"][0]["keywords"]
 
 
-def test_theme_agent_never_offers_adult_only_themes_to_kids(catalog):
-    result = ThemeAgent().run(context(theme_preferences=["casino"]))
-    assert result["choices"]
-    assert all("casino" not in choice["keywords"] for choice in result["choices"])
+def test_theme_agent_never_offers_adult_only_themes_to_kids_unless_asked_by_name(catalog):
+    result = ThemeAgent().run(context(theme_preferences=["superhero"]))
+    assert result["candidates"]
+    assert all(suits_age(c["age_groups"], "kids") for c in result["candidates"] if "superhero" not in c["keywords"])
+    asked = ThemeAgent().run(context(theme_preferences=["casino"]))["candidates"]
+    assert any("casino" in choice["keywords"] for choice in asked)  # their own wish, by name
+    assert all("casino" in c["keywords"] or suits_age(c["age_groups"], "kids") for c in asked)
 
 
 def test_venue_agent_offers_venues_in_the_city_that_hold_everyone(catalog):

@@ -14,7 +14,7 @@ def test_the_owner_pages_through_the_log_in_order(api, user):
     assert [event["seq"] for event in first["results"]] == [1, 2, 3, 4]
     assert first["results"][0] == {
         "v": 1, "plan_id": str(plan.id), "seq": 1, "type": "agent.started", "agent": "venue",
-        "payload": {"pad": ""}, "at": first["results"][0]["at"],
+        "payload": {"pad": ""}, "at": first["results"][0]["at"], "revision": 1,
     }  # fmt: skip
     second = api.get(first["next"]).json()
     assert [event["seq"] for event in second["results"]] == [5, 6] and second["next"] is None

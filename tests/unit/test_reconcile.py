@@ -107,8 +107,8 @@ def test_an_outcome_that_cannot_be_recorded_still_returns_a_marker_on_the_last_a
 def test_the_marker_reports_the_stored_outcome(catalog, user, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
         plan = orchestration.plan_create(owner=user, text=KIDS_PARTY)
-    services.agent_run_start(plan_id=plan.id, agent="cake", task_id="t")
-    services.agent_run_finish(plan_id=plan.id, agent="cake", status="failed", error="earlier copy failed")
+    services.agent_run_start(plan_id=plan.id, revision=1, agent="cake", task_id="t")
+    services.agent_run_finish(plan_id=plan.id, revision=1, agent="cake", status="failed", error="earlier copy failed")
     assert tasks.AGENT_TASKS["cake"].apply(args=(str(plan.id),)).get() == {"agent": "cake", "status": "failed"}
 
 
@@ -149,19 +149,25 @@ def test_each_redrive_waits_twice_as_long(catalog, user, django_capture_on_commi
 def test_a_stale_task_cannot_take_back_a_run_a_redriven_copy_owns(catalog, user, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
         plan = orchestration.plan_create(owner=user, text=KIDS_PARTY)
-    services.agent_run_start(plan_id=plan.id, agent="venue", task_id="original")
-    services.agent_run_start(plan_id=plan.id, agent="venue", task_id="copy")
-    assert not services.agent_run_retrying(plan_id=plan.id, agent="venue", task_id="original", error="timeout")
-    assert services.agent_run_finish(plan_id=plan.id, agent="venue", status="succeeded", result={"summary": "s"})
+    services.agent_run_start(plan_id=plan.id, revision=1, agent="venue", task_id="original")
+    services.agent_run_start(plan_id=plan.id, revision=1, agent="venue", task_id="copy")
+    assert not services.agent_run_retrying(
+        plan_id=plan.id, revision=1, agent="venue", task_id="original", error="timeout"
+    )
+    assert services.agent_run_finish(
+        plan_id=plan.id, revision=1, agent="venue", status="succeeded", result={"summary": "s"}
+    )
     assert AgentRun.objects.get(plan=plan, agent="venue").status == "succeeded"
 
 
 def test_a_finish_is_accepted_from_retrying(catalog, user, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
         plan = orchestration.plan_create(owner=user, text=KIDS_PARTY)
-    services.agent_run_start(plan_id=plan.id, agent="venue", task_id="t")
-    assert services.agent_run_retrying(plan_id=plan.id, agent="venue", task_id="t", error="timeout")
-    assert services.agent_run_finish(plan_id=plan.id, agent="venue", status="succeeded", result={"summary": "s"})
+    services.agent_run_start(plan_id=plan.id, revision=1, agent="venue", task_id="t")
+    assert services.agent_run_retrying(plan_id=plan.id, revision=1, agent="venue", task_id="t", error="timeout")
+    assert services.agent_run_finish(
+        plan_id=plan.id, revision=1, agent="venue", status="succeeded", result={"summary": "s"}
+    )
 
 
 def test_a_result_that_cannot_be_stored_fails_the_run_and_still_returns_a_marker(
@@ -184,7 +190,7 @@ def test_a_result_that_cannot_be_stored_fails_the_run_and_still_returns_a_marker
 def test_failing_a_plan_closes_its_unfinished_runs(catalog, user, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
         plan = orchestration.plan_create(owner=user, text=KIDS_PARTY)
-    services.agent_run_start(plan_id=plan.id, agent="venue", task_id="t")
+    services.agent_run_start(plan_id=plan.id, revision=1, agent="venue", task_id="t")
     assert services.plan_fail(plan_id=plan.id, error="planner crashed")
     assert set(AgentRun.objects.filter(plan=plan).values_list("status", flat=True)) == {"failed"}
     assert PlanEvent.objects.filter(plan=plan).order_by("-seq").first().type == "plan.failed"

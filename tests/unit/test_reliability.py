@@ -151,14 +151,15 @@ def test_an_agent_that_gives_up_is_dead_lettered_and_its_replay_completes_the_pl
     fault_clear()
     with django_capture_on_commit_callbacks(execute=True):
         outcome = orchestration.dead_letter_replay(dead_letter_id=letter.pk, actor=user)
-    assert outcome == "re-ran venue on the plan"
+    assert outcome == "re-ran venue on the plan (revision 2)"
     plan.refresh_from_db()
     assert plan.status == "complete" and plan.result["venue"]
     types = list(PlanEvent.objects.filter(plan=plan).values_list("type", flat=True))
     assert types.count("plan.partial") == 1 and types[-1] == "plan.complete"
     redriven = PlanEvent.objects.get(plan=plan, type="plan.redriven")
     assert redriven.payload == {"agents": ["venue"], "attempt": 1, "reason": "replay"}
-    assert AgentRun.objects.get(plan=plan, agent="theme").attempts == 1, "the other agents' results were kept"
+    theme = AgentRun.objects.get(plan=plan, revision=2, agent="theme")
+    assert theme.reused_from == AgentRun.objects.get(plan=plan, revision=1, agent="theme"), "other results were kept"
     assert orchestration.dead_letter_replay(dead_letter_id=letter.pk) == "already replayed"
     letter.refresh_from_db()
     assert letter.replayed_by == user and letter.replay_outcome == outcome
@@ -210,9 +211,9 @@ def test_the_rescue_closes_the_runs_celery_stopped_and_finalizes_at_once(
     with django_capture_on_commit_callbacks(execute=False):
         plan = orchestration.plan_create(owner=user, text=KIDS_PARTY)
     for agent in ("theme", "venue", "budget"):
-        services.agent_run_start(plan_id=plan.id, agent=agent, task_id="t")
-        services.agent_run_finish(plan_id=plan.id, agent=agent, status="succeeded", result={"summary": "s"})
-    services.agent_run_start(plan_id=plan.id, agent="cake", task_id="killed")
+        services.agent_run_start(plan_id=plan.id, revision=1, agent=agent, task_id="t")
+        services.agent_run_finish(plan_id=plan.id, revision=1, agent=agent, status="succeeded", result={"summary": "s"})
+    services.agent_run_start(plan_id=plan.id, revision=1, agent="cake", task_id="killed")
     assert tasks.plan_rescue.apply(args=(str(plan.id),)).get() == "partial"
     cake = AgentRun.objects.get(plan=plan, agent="cake")
     assert cake.status == "failed" and cake.error == orchestration.KILLED
@@ -288,7 +289,7 @@ def test_dead_letters_are_listed_and_replayed_by_operators_only(catalog, user, e
     assert client_for(user).post(f"/api/v1/ops/dead-letters/{letter.pk}/replay/").status_code == 403
     replayed = staff.post(f"/api/v1/ops/dead-letters/{letter.pk}/replay/")
     assert replayed.status_code == 200
-    assert replayed.json() == {"id": letter.pk, "outcome": "re-ran venue on the plan"}
+    assert replayed.json() == {"id": letter.pk, "outcome": "re-ran venue on the plan (revision 2)"}
     assert staff.post(f"/api/v1/ops/dead-letters/{letter.pk}/replay/").json()["outcome"] == "already replayed"
     assert staff.post("/api/v1/ops/dead-letters/999999/replay/").status_code == 404
 
@@ -308,7 +309,7 @@ def test_operators_replay_dead_letters_from_the_admin(
         answer = admin.post(
             "/admin/planning/deadletter/", {"action": "replay", "_selected_action": [letter.pk]}, follow=True
         )
-    assert b"re-ran venue on the plan" in answer.content
+    assert b"re-ran venue on the plan (revision 2)" in answer.content
     assert Plan.objects.get(pk=plan.id).status == "complete"
 
 

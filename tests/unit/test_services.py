@@ -93,13 +93,18 @@ def running_plan(user, text=KIDS_PARTY):
 
 def test_agent_run_lifecycle_is_idempotent(catalog, user):
     plan = running_plan(user)
-    run = services.agent_run_start(plan_id=plan.id, agent="venue", task_id="t1")
-    assert run.status == "running" and run.attempts == 1
-    redelivered = services.agent_run_start(plan_id=plan.id, agent="venue", task_id="t2")
-    assert redelivered.attempts == 2 and redelivered.task_id == "t2"
-    assert services.agent_run_finish(plan_id=plan.id, agent="venue", status="succeeded", result={"summary": "s"})
-    assert not services.agent_run_finish(plan_id=plan.id, agent="venue", status="failed", error="late duplicate")
-    assert services.agent_run_start(plan_id=plan.id, agent="venue", task_id="t3") is None
+    run = services.agent_run_start(plan_id=plan.id, revision=1, agent="venue", task_id="t1")
+    assert run.attempts == 1 and AgentRun.objects.get(plan=plan, agent="venue").status == "running"
+    redelivered = services.agent_run_start(plan_id=plan.id, revision=1, agent="venue", task_id="t2")
+    assert redelivered.attempts == 2 and AgentRun.objects.get(plan=plan, agent="venue").task_id == "t2"
+    assert services.agent_run_finish(
+        plan_id=plan.id, revision=1, agent="venue", status="succeeded", result={"summary": "s"}
+    )
+    late = services.agent_run_finish(
+        plan_id=plan.id, revision=1, agent="venue", status="failed", error="late duplicate"
+    )
+    assert late == "succeeded", "a late duplicate changes nothing and learns the stored outcome"
+    assert services.agent_run_start(plan_id=plan.id, revision=1, agent="venue", task_id="t3") is None
     run = AgentRun.objects.get(plan=plan, agent="venue")
     assert (run.status, run.result, run.error) == ("succeeded", {"summary": "s"}, "")
     assert run.duration_ms is not None
@@ -110,21 +115,21 @@ def test_agent_run_lifecycle_is_idempotent(catalog, user):
 def test_finish_refuses_a_status_that_is_not_final(catalog, user):
     plan = running_plan(user)
     with pytest.raises(ValueError):
-        services.agent_run_finish(plan_id=plan.id, agent="venue", status="running")
+        services.agent_run_finish(plan_id=plan.id, revision=1, agent="venue", status="running")
 
 
 def test_agents_do_not_start_on_a_cancelled_plan(catalog, user):
     plan = running_plan(user)
     services.plan_transition(plan_id=plan.id, to="cancelled")
-    assert services.agent_run_start(plan_id=plan.id, agent="theme", task_id="t") is None
+    assert services.agent_run_start(plan_id=plan.id, revision=1, agent="theme", task_id="t") is None
 
 
 def test_finalize_closes_unfinished_runs_and_ends_partial_once(catalog, user):
     plan = running_plan(user)
     for agent in ("theme", "cake", "budget"):
-        services.agent_run_start(plan_id=plan.id, agent=agent, task_id="t")
+        services.agent_run_start(plan_id=plan.id, revision=1, agent=agent, task_id="t")
         services.agent_run_finish(
-            plan_id=plan.id, agent=agent, status="succeeded", result={"summary": agent, "choices": []}
+            plan_id=plan.id, revision=1, agent=agent, status="succeeded", result={"summary": agent, "choices": []}
         )
     finished = orchestration.plan_finalize(plan_id=plan.id)
     assert finished.status == "partial"
