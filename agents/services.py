@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from partyproject.logs import plan_bind
 from partyproject.tracing import plan_span
 from planning import selectors
 from planning import services as records
@@ -348,6 +349,7 @@ def plan_revise(
     Raises ConcurrentUpdate (stale `expected_version`), IllegalTransition (a cancelled plan) and
     Plan.DoesNotExist.
     """
+    plan_bind(plan_id)
     with transaction.atomic():
         number = records.revision_open(
             plan_id=plan_id, source=source, changes=changes, request_fields=request_fields,
