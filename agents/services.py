@@ -39,10 +39,12 @@ KILLED = "The agent's task was stopped by the worker (hard time limit or lost wo
 def analyzer_build() -> InputAnalyzer:
     """An InputAnalyzer with the configured rules and classifier, the catalog's cities and what it offers."""
     rules = load_rules(settings.ANALYZER_RULES_PATH)
+    version = selectors.catalog_version()
     cities = [
-        CityRef(slug=slug, name=name, aliases=tuple(aliases or ())) for slug, name, aliases in selectors.city_rows()
+        CityRef(slug=slug, name=name, aliases=tuple(aliases or ()))
+        for slug, name, aliases in selectors.city_rows(version=version)
     ]
-    diets_by_city, largest = selectors.catalog_offer()
+    diets_by_city, largest = selectors.catalog_offer(version=version)
     anywhere = frozenset().union(*diets_by_city.values())
     return InputAnalyzer(
         rules=rules,

@@ -15,11 +15,11 @@ from partyproject.celery import app as celery_app
 from partyproject.embedded import EmbeddedServices, free_port, port_in_use, wait_until
 from partyproject.redis_client import redis_client
 
-OUR_REDIS_KEYS = ("partyplanner:breaker:*", "partyplanner:faults")
+OUR_REDIS_KEYS = ("partyplanner:breaker:*", "partyplanner:faults", "partyplanner:catalog:*")
 
 
 def redis_keys_clear() -> None:
-    """Forget breaker state and injected faults (never the broker's own keys)."""
+    """Forget breaker state, injected faults and the catalog version (never the broker's own keys)."""
     client = redis_client()
     for pattern in OUR_REDIS_KEYS:
         for key in client.scan_iter(match=pattern):
@@ -31,8 +31,10 @@ def _clean_shared_state():
     caches["default"].clear()  # the cache has a Redis database of its own in tests (rate-limit counters)
     redis_keys_clear()
     from agents.breaker import breakers_reset
+    from planning.catalog_cache import cache_clear
 
     breakers_reset()
+    cache_clear()  # the catalog a test loads is rolled back with it
     yield
     redis_keys_clear()
 
