@@ -416,3 +416,30 @@ def test_the_snapshot_s_age_is_monotonic(catalog):
     storage = storage_of("catalog.theme")
     storage.refresh()
     assert storage._read_at <= time.monotonic()
+
+
+def test_the_provider_s_other_queries_come_from_the_cache_too(catalog):
+    provider = CatalogProvider("budget")
+    assert "austin" in provider.cities()
+    assert provider.cost_index(city="austin") == float(City.objects.get(slug="austin").cost_index)
+
+
+def test_a_lost_publish_is_logged_and_harmless(db, monkeypatch, caplog):
+    def down(*args, **kwargs):
+        raise redis.ConnectionError("down")
+
+    monkeypatch.setattr(redis.Redis, "eval", down)
+    catalog_cache.version_publish(version=5)
+    assert "Could not publish catalog version 5" in caplog.text
+
+
+def test_with_breakers_in_memory_the_provider_still_reads_faults_and_the_version(catalog, settings):
+    from agents.breaker import breakers_reset
+
+    settings.AGENT_BREAKER = {**settings.AGENT_BREAKER, "storage": "memory"}
+    breakers_reset()
+    assert breaker_fresh("catalog.venue").current_state == pybreaker.STATE_CLOSED
+    fault_set("venue", error_rate=1.0)
+    with pytest.raises(TransientAgentError):
+        CatalogProvider("venue").venues(city="austin", guests=25)
+    breakers_reset()
