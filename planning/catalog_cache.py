@@ -223,27 +223,37 @@ class CatalogCache:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._snapshot: CatalogSnapshot | None = None
-        self._asked_for: int | None = None
+        self._held: tuple[CatalogSnapshot, int | None] | None = None  # (snapshot, version it also answers for)
         self.loads = 0
 
     def get(self, *, version: int) -> CatalogSnapshot:
-        snapshot = self._snapshot
-        if snapshot is not None and version in (snapshot.version, self._asked_for):
-            return snapshot
+        held = self._held
+        if held is not None and version in (held[0].version, held[1]):
+            return held[0]
         with self._lock:
-            snapshot = self._snapshot
-            if snapshot is None or version not in (snapshot.version, self._asked_for):
+            held = self._held
+            if held is None or version not in (held[0].version, held[1]):
                 snapshot = snapshot_load()
                 self.loads += 1
-                # The database may be behind the version asked for (restored, or flushed by tests): then the
-                # rows just read are the current ones, and they answer for that version too.
-                self._snapshot, self._asked_for = snapshot, version if snapshot.version < version else None
-            return snapshot
+                held = (snapshot, version if _may_answer_for(snapshot, version) else None)
+                self._held = held
+            return held[0]
 
     def clear(self) -> None:
         with self._lock:
-            self._snapshot, self._asked_for = None, None
+            self._held = None
+
+
+def _may_answer_for(snapshot: CatalogSnapshot, version: int) -> bool:
+    """Whether a snapshot just read may answer for another version than its own.
+
+    The database behind the version asked for (restored, or flushed by tests): its rows are the current ones.
+    The database ahead (a commit whose publish is on its way, or was lost): its rows are newer, and committed
+    unless read inside a transaction, which may have written them itself and may yet roll back.
+    """
+    if snapshot.version < version:
+        return True
+    return snapshot.version > version and not connection.in_atomic_block
 
 
 _cache = CatalogCache()

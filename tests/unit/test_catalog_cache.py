@@ -443,3 +443,13 @@ def test_with_breakers_in_memory_the_provider_still_reads_faults_and_the_version
     with pytest.raises(TransientAgentError):
         CatalogProvider("venue").venues(city="austin", guests=25)
     breakers_reset()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_version_behind_the_database_is_served_from_the_newer_snapshot_outside_a_transaction(catalog):
+    cache = CatalogCache()
+    behind = stored_version() - 1  # a publish still on its way, or lost
+    snapshot = cache.get(version=behind)
+    assert snapshot.version == stored_version()
+    assert cache.get(version=behind) is snapshot and cache.get(version=stored_version()) is snapshot
+    assert cache.loads == 1
