@@ -275,7 +275,10 @@ def version_stored() -> int:
 
 
 def version_current() -> int:
-    """The current catalog version: Redis's copy, or the database's when Redis has none or is away."""
+    """The current catalog version: Redis's copy, or the database's when Redis has none, is away or is not
+    configured (the embedded default before its Redis starts, e.g. `manage.py seed_catalog`)."""
+    if not settings.REDIS_URL:
+        return version_stored()
     try:
         raw = redis_client().get(VERSION_KEY)
     except RedisError:
@@ -299,6 +302,8 @@ def version_from(raw: bytes | None) -> int:
 def version_publish(*, version: int) -> None:
     """Tell every process about `version` (never moving Redis's copy backwards); a failure only delays them
     until the key expires."""
+    if not settings.REDIS_URL:
+        return
     try:
         redis_client().eval(_PUBLISH, 1, VERSION_KEY, version, settings.CATALOG_VERSION_TTL)
     except RedisError:

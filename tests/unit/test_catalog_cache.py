@@ -453,3 +453,10 @@ def test_a_version_behind_the_database_is_served_from_the_newer_snapshot_outside
     assert snapshot.version == stored_version()
     assert cache.get(version=behind) is snapshot and cache.get(version=stored_version()) is snapshot
     assert cache.loads == 1
+
+
+def test_without_a_configured_redis_the_database_alone_keeps_the_version(catalog, settings):
+    settings.REDIS_URL = ""
+    catalog_version_bump()
+    catalog_cache.version_publish(version=stored_version())
+    assert selectors.catalog_version() == stored_version()
