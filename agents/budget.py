@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from planning.models import Theme
+from planning.catalog_cache import ThemeRow
 
 from .analyzer import Brief
 from .base import Agent, AgentContext
@@ -104,7 +104,7 @@ class BudgetAgent(Agent):
         }
 
     def _cheapest(
-        self, brief: Brief, categories: Sequence[str], themes: list[Theme]
+        self, brief: Brief, categories: Sequence[str], themes: list[ThemeRow]
     ) -> tuple[dict[str, dict[str, Any]], list[str]]:
         """The cheapest workable option of each category, and the categories that have none."""
         found: dict[str, list[dict[str, Any]]] = {}
@@ -124,7 +124,7 @@ class BudgetAgent(Agent):
         }
         return cheapest, sorted(category for category, options in found.items() if not options)
 
-    def _minimum(self, brief: Brief, categories: Sequence[str], themes: list[Theme]) -> float | None:
+    def _minimum(self, brief: Brief, categories: Sequence[str], themes: list[ThemeRow]) -> float | None:
         cheapest, problems = self._cheapest(brief, categories, themes)
         return None if problems else round(sum(option["cost"] for option in cheapest.values()), 2)
 
@@ -132,7 +132,7 @@ class BudgetAgent(Agent):
         self,
         brief: Brief,
         categories: Sequence[str],
-        themes: list[Theme],
+        themes: list[ThemeRow],
         cheapest: dict[str, dict[str, Any]],
         allowance: float,
         needed: float,
@@ -160,7 +160,7 @@ class BudgetAgent(Agent):
         return remedies
 
     def _most_guests(
-        self, brief: Brief, categories: Sequence[str], themes: list[Theme], allowance: float
+        self, brief: Brief, categories: Sequence[str], themes: list[ThemeRow], allowance: float
     ) -> int | None:
         """The largest smaller guest count whose cheapest plan fits (binary search; None if even 1 does not)."""
 

@@ -3,7 +3,7 @@ be ready before the date and suits the crowd, with the facts a strategy scores."
 
 from typing import Any
 
-from planning.models import Cake
+from planning.catalog_cache import CakeRow
 
 from .analyzer import Brief
 from .base import Agent, AgentContext
@@ -13,7 +13,7 @@ from .selection import options_ranked
 WASTE_CAP = 3.0
 
 
-def cake_facts(cake: Cake, brief: Brief) -> tuple[dict[str, float], list[str]]:
+def cake_facts(cake: CakeRow, brief: Brief) -> tuple[dict[str, float], list[str]]:
     """What makes a cake order fit this party, as numbers for a strategy and as readable reasons."""
     order = cake_order(cake, brief.guest_count)
     tags = {tag.lower() for tag in cake.style_tags}
@@ -34,7 +34,7 @@ def cake_facts(cake: Cake, brief: Brief) -> tuple[dict[str, float], list[str]]:
     return facts, reasons
 
 
-def cake_option(cake: Cake, brief: Brief) -> dict[str, Any]:
+def cake_option(cake: CakeRow, brief: Brief) -> dict[str, Any]:
     """A cake order as a candidate: what the plan shows, its cost and its facts."""
     order = cake_order(cake, brief.guest_count)
     facts, reasons = cake_facts(cake, brief)
@@ -55,14 +55,14 @@ def cake_option(cake: Cake, brief: Brief) -> dict[str, Any]:
     }
 
 
-def cake_options(cakes: list[Cake], brief: Brief) -> tuple[list[dict[str, Any]], str]:
+def cake_options(cakes: list[CakeRow], brief: Brief) -> tuple[list[dict[str, Any]], str]:
     """The cake orders that meet every hard constraint, and, when none does, the plain reason why not."""
     days_left = days_until(brief.date)
     options = [cake_option(cake, brief) for cake in cakes if cake_problem(cake, brief, days_left=days_left) is None]
     return options, "" if options else _why_none(cakes, brief, days_left)
 
 
-def _why_none(cakes: list[Cake], brief: Brief, days_left: int | None) -> str:
+def _why_none(cakes: list[CakeRow], brief: Brief, days_left: int | None) -> str:
     """The first constraint that rules every cake out: size, then diet, then time."""
     guests, city = brief.guest_count, (brief.city or "").replace("-", " ").title()
     big_enough = [cake for cake in cakes if cake_order(cake, guests) is not None]

@@ -18,7 +18,11 @@ FAULT_KINDS = ("transient", "permanent")
 
 def fault_get(agent: str) -> dict[str, Any] | None:
     """The fault configured for an agent's provider, run-time setting first."""
-    raw = redis_client().hget(FAULTS_KEY, agent)
+    return fault_from(agent, redis_client().hget(FAULTS_KEY, agent))
+
+
+def fault_from(agent: str, raw: bytes | None) -> dict[str, Any] | None:
+    """The fault of an agent given its run-time setting read elsewhere (e.g. in a pipeline), or None."""
     if raw:
         return json.loads(raw)
     return settings.AGENT_FAULTS.get(agent)

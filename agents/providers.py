@@ -1,6 +1,14 @@
 """The agents' boundary to what can fail: every catalog read goes through a circuit breaker, and
-faults (errors, latency) can be injected here for tests and demos (see agents.faults)."""
+faults (errors, latency) can be injected here for tests and demos (see agents.faults).
 
+An agent makes one provider per task. At its first call the provider reads, in one Redis round trip, the
+catalog version, the agent's injected fault and its breaker's shared state; its later calls within
+`AGENT_BREAKER["snapshot_seconds"]` reuse them. The catalog itself comes from the process's cache at that
+version (planning.catalog_cache), so a warm task's catalog calls cost no further round trip and no SQL, and
+every task sees the catalog, the faults and the breaker as they were when it started.
+"""
+
+import logging
 import random
 import time
 from collections.abc import Callable
@@ -8,14 +16,17 @@ from typing import TypeVar
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from redis.exceptions import RedisError
 
 from partyproject.redis_client import redis_client
-from planning import selectors
-from planning.models import Cake, Theme, Venue
+from planning import catalog_cache, selectors
+from planning.catalog_cache import CakeRow, ThemeRow, VenueRow
 
-from .breaker import breaker_for
+from .breaker import SnapshotRedisStorage, breaker_for
 from .errors import PermanentAgentError, TransientAgentError
-from .faults import fault_get
+from .faults import FAULTS_KEY, fault_from
+
+logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 CALLS_KEY = "partyplanner:provider-calls"
@@ -53,34 +64,65 @@ class CatalogProvider:
 
     def __init__(self, agent: str) -> None:
         self.agent = agent
+        self._read_at: float | None = None
+        self._raw_version: bytes | None = None
+        self._version: int | None = None
+        self._fault: dict | None = None
 
     def call(self, query: Callable[..., T], /, **kwargs) -> T:
-        """Run a query through the breaker (and any configured fault)."""
+        """Run a query (a catalog selector taking `version`) through the breaker (and any configured fault)."""
         if settings.AGENT_COUNT_PROVIDER_CALLS:
             provider_call_count(self.agent)
-        return breaker_for(f"catalog.{self.agent}").call(self._with_faults, query, **kwargs)
+        breaker = breaker_for(f"catalog.{self.agent}")
+        self._shared_state_read(breaker._state_storage)
+        return breaker.call(self._with_faults, query, **kwargs)
+
+    def _shared_state_read(self, storage) -> None:
+        """The catalog version, the fault and the breaker's state in one round trip, unless read lately."""
+        if self._read_at is not None and time.monotonic() - self._read_at <= settings.AGENT_BREAKER["snapshot_seconds"]:
+            return
+        shared = isinstance(storage, SnapshotRedisStorage)
+        pipe = redis_client().pipeline(transaction=False)
+        pipe.get(catalog_cache.VERSION_KEY)
+        pipe.hget(FAULTS_KEY, self.agent)
+        if shared:
+            storage.snapshot_queue(pipe)
+        try:
+            raw_version, raw_fault, *breaker_values = pipe.execute()
+        except RedisError:
+            logger.warning("Redis is unavailable: the %s provider runs without run-time faults.", self.agent)
+            raw_version, raw_fault, breaker_values = None, None, []
+            if shared:
+                storage.snapshot_fallback()
+        if shared and breaker_values:
+            storage.snapshot_take(breaker_values[0])
+        self._raw_version, self._fault, self._version = raw_version, fault_from(self.agent, raw_fault), None
+        self._read_at = time.monotonic()
 
     def _with_faults(self, query: Callable[..., T], /, **kwargs) -> T:
-        fault = fault_get(self.agent)
+        fault = self._fault
         if fault:
             if fault.get("latency_ms"):
                 _stall(fault["latency_ms"] / 1000, ignore_soft_limit=bool(fault.get("ignore_soft_limit")))
             if random.random() < float(fault.get("error_rate", 0)):
                 error = PermanentAgentError if fault.get("error") == "permanent" else TransientAgentError
                 raise error(f"Injected fault in the {self.agent} catalog provider.")
-        return query(**kwargs)
+        if self._version is None:
+            # Without Redis's copy this reads the database: inside the breaker, as the query itself is.
+            self._version = catalog_cache.version_from(self._raw_version)
+        return query(version=self._version, **kwargs)
 
-    def venues(self, *, city: str, guests: int) -> list[Venue]:
+    def venues(self, *, city: str, guests: int) -> list[VenueRow]:
         return self.call(selectors.venue_candidates, city=city, guests=guests)
 
-    def themes(self) -> list[Theme]:
+    def themes(self) -> list[ThemeRow]:
         return self.call(selectors.theme_candidates)
 
-    def cakes(self, *, city: str, servings: int) -> list[Cake]:
+    def cakes(self, *, city: str, servings: int) -> list[CakeRow]:
         return self.call(selectors.cake_candidates, city=city, servings=servings)
 
     def cities(self) -> list[str]:
-        return self.call(lambda: [slug for slug, _, _ in selectors.city_rows()])
+        return self.call(lambda *, version: [slug for slug, _, _ in selectors.city_rows(version=version)])
 
     def cost_index(self, *, city: str | None) -> float:
         return self.call(selectors.city_cost_index, city=city)

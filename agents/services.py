@@ -35,7 +35,7 @@ from planning.models import (
 from . import flags
 from .analyzer import Brief, CatalogLimits, CityRef, InputAnalyzer, load_rules
 from .analyzer.classifier import classifier_for
-from .breaker import breaker_for
+from .breaker import breaker_fresh
 from .digests import input_digest
 from .errors import TRANSIENT_ERRORS
 from .graph import topological_order
@@ -53,10 +53,12 @@ KILLED = "The agent's task was stopped by the worker (hard time limit or lost wo
 def analyzer_build() -> InputAnalyzer:
     """An InputAnalyzer with the configured rules and classifier, the catalog's cities and what it offers."""
     rules = load_rules(settings.ANALYZER_RULES_PATH)
+    version = selectors.catalog_version()
     cities = [
-        CityRef(slug=slug, name=name, aliases=tuple(aliases or ())) for slug, name, aliases in selectors.city_rows()
+        CityRef(slug=slug, name=name, aliases=tuple(aliases or ()))
+        for slug, name, aliases in selectors.city_rows(version=version)
     ]
-    diets_by_city, largest = selectors.catalog_offer()
+    diets_by_city, largest = selectors.catalog_offer(version=version)
     anywhere = frozenset().union(*diets_by_city.values())
     return InputAnalyzer(
         rules=rules,
@@ -507,7 +509,7 @@ def breakers_closed_at(agents: list[str]) -> datetime | None:
     """When the circuit breakers of `agents` let calls through again (None when all are closed now)."""
     latest = None
     for agent in agents:
-        breaker = breaker_for(f"catalog.{agent}")
+        breaker = breaker_fresh(f"catalog.{agent}")
         if breaker.current_state != pybreaker.STATE_OPEN:
             continue
         opened_at = breaker._state_storage.opened_at

@@ -3,7 +3,7 @@ the occasion, the age group, the season and the setting."""
 
 from typing import Any
 
-from planning.models import Theme
+from planning.catalog_cache import ThemeRow
 
 from .analyzer import Brief
 from .base import Agent, AgentContext
@@ -12,12 +12,12 @@ from .selection import options_ranked
 from .strategies import stable_fraction
 
 
-def known_occasions(themes: list[Theme]) -> set[str]:
+def known_occasions(themes: list[ThemeRow]) -> set[str]:
     """Every party type some theme is made for."""
     return {party_type for theme in themes for party_type in theme.party_types}
 
 
-def theme_facts(theme: Theme, brief: Brief, *, occasion: str) -> tuple[dict[str, float], list[str]]:
+def theme_facts(theme: ThemeRow, brief: Brief, *, occasion: str) -> tuple[dict[str, float], list[str]]:
     """What makes a theme fit this party, as numbers for a strategy and as readable reasons."""
     facts: dict[str, float] = {}
     reasons: list[str] = []
@@ -60,7 +60,7 @@ def theme_priced(option: dict[str, Any], guests: int) -> dict[str, Any]:
     return {**option, "cost": round(option["base_cost"] + option["cost_per_guest"] * guests, 2)}
 
 
-def theme_options(themes: list[Theme], brief: Brief) -> list[dict[str, Any]]:
+def theme_options(themes: list[ThemeRow], brief: Brief) -> list[dict[str, Any]]:
     """The themes that meet every hard constraint, as candidates, priced before per-guest costs."""
     occasion = occasion_for(brief.party_type, known_occasions(themes))
     options = []
@@ -88,7 +88,7 @@ def theme_options(themes: list[Theme], brief: Brief) -> list[dict[str, Any]]:
     return options
 
 
-def theme_notes(themes: list[Theme], brief: Brief) -> list[str]:
+def theme_notes(themes: list[ThemeRow], brief: Brief) -> list[str]:
     """What the catalog cannot honour: a wished-for theme it does not have, an occasion no theme is made for."""
     notes = [
         f"No theme in the catalog matches '{preference}'; the theme was chosen from the rest of the request."

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from planning.models import Venue
+from planning.catalog_cache import VenueRow
 
 from .analyzer import Brief
 from .base import Agent, AgentContext
@@ -12,7 +12,7 @@ from .selection import options_ranked
 SETTING_FIT = {"same": 1.0, "mixed": 0.6, "other": -1.0}
 
 
-def venue_facts(venue: Venue, brief: Brief) -> tuple[dict[str, float], list[str]]:
+def venue_facts(venue: VenueRow, brief: Brief) -> tuple[dict[str, float], list[str]]:
     """What makes a venue fit this party, as numbers for a strategy and as readable reasons."""
     facts: dict[str, float] = {}
     reasons: list[str] = []
@@ -40,7 +40,7 @@ def venue_facts(venue: Venue, brief: Brief) -> tuple[dict[str, float], list[str]
     return facts, [reason for reason in reasons if reason]
 
 
-def venue_option(venue: Venue, brief: Brief) -> dict[str, Any]:
+def venue_option(venue: VenueRow, brief: Brief) -> dict[str, Any]:
     """A venue as a candidate: what the plan shows, its cost and its facts."""
     facts, reasons = venue_facts(venue, brief)
     return {
@@ -58,7 +58,7 @@ def venue_option(venue: Venue, brief: Brief) -> dict[str, Any]:
     }
 
 
-def venue_options(venues: list[Venue], brief: Brief) -> tuple[list[dict[str, Any]], str]:
+def venue_options(venues: list[VenueRow], brief: Brief) -> tuple[list[dict[str, Any]], str]:
     """The venues that meet every hard constraint, and, when none does, why not."""
     problems = [(venue, venue_problem(venue, brief)) for venue in venues]
     options = [venue_option(venue, brief) for venue, problem in problems if problem is None]

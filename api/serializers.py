@@ -145,6 +145,14 @@ class PlanEditInputSerializer(PlanFieldsSerializer):
 
     min_fields = 1
     min_fields_message = "Change at least one field, pin or exclusion."
+    # The version alone changes nothing: at least one of these (stated in the schema too).
+    any_of = tuple(
+        {"required": [name]}
+        for name in (
+            "party_type", "guest_count", "date", "city", "budget", "dietary_needs", "theme_preferences", "age_group",
+            "setting", "pin", "exclude",
+        )
+    )  # fmt: skip
 
     pin = PinInputSerializer(required=False)
     exclude = ExcludeInputSerializer(required=False)

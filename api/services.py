@@ -127,9 +127,9 @@ def operator_fault_clear(*, actor: AbstractBaseUser, request: HttpRequest, agent
 
 def operator_breaker_reset(*, actor: AbstractBaseUser, request: HttpRequest, agent: str) -> dict[str, Any]:
     """Close an agent's circuit breaker on every worker, audited."""
-    from agents.breaker import breaker_for
+    from agents.breaker import breaker_fresh
 
-    breaker = breaker_for(f"catalog.{agent}")
+    breaker = breaker_fresh(f"catalog.{agent}")
     before = breaker.current_state
     breaker.close()
     audit_record(
@@ -144,9 +144,9 @@ def operator_breaker_reset(*, actor: AbstractBaseUser, request: HttpRequest, age
 
 def breaker_state(*, agent: str) -> dict[str, Any]:
     """One agent's circuit breaker as every worker sees it."""
-    from agents.breaker import breaker_for
+    from agents.breaker import breaker_fresh
 
-    breaker = breaker_for(f"catalog.{agent}")
+    breaker = breaker_fresh(f"catalog.{agent}")
     return {"name": agent, "state": breaker.current_state, "fail_counter": breaker.fail_counter}
 
 

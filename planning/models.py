@@ -418,3 +418,19 @@ class Cake(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.bakery})"
+
+
+class CatalogVersion(models.Model):
+    """The catalog's version: a single row, bumped in the same transaction as any change to the catalog, so
+    that every process's catalog cache (planning.catalog_cache) knows when to reload.
+
+    Versions only grow and are never handed out twice, even after a rollback, a flush or a restore: a bump
+    takes the larger of the previous version + 1 and the current time in microseconds.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    version = models.BigIntegerField(default=0)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"catalog version {self.version}"

@@ -4,13 +4,13 @@ import datetime
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Max, QuerySet
+from django.db.models import QuerySet
 
+from . import catalog_cache
+from .catalog_cache import CakeRow, ThemeRow, VenueRow, catalog_snapshot
 from .models import (
     AgentRun,
     AgentRunStatus,
-    Cake,
-    City,
     DeadLetter,
     DispatchState,
     Feedback,
@@ -19,8 +19,6 @@ from .models import (
     PlanEvent,
     PlanRevision,
     PlanStatus,
-    Theme,
-    Venue,
 )
 
 
@@ -102,13 +100,17 @@ def agent_run_reusable(*, plan_id: UUID | str, agent: str, input_digest: str, be
 
 
 def catalog_version() -> int:
-    """The catalog's version: it changes whenever the catalog does."""
-    return 0
+    """The catalog's current version (one Redis GET; the database when Redis has none)."""
+    return catalog_cache.version_current()
 
 
-def city_rows() -> list[tuple[str, str, list[str]]]:
-    """The catalog's cities as (slug, name, aliases), for the analyzer."""
-    return list(City.objects.values_list("slug", "name", "aliases"))
+def city_rows(*, version: int | None = None) -> list[tuple[str, str, tuple[str, ...]]]:
+    """The catalog's cities as (slug, name, aliases), for the analyzer.
+
+    Like every catalog selector it reads the process's cached catalog at `version` (default: the current
+    one; pass the version you already read to save the lookup).
+    """
+    return [(city.slug, city.name, city.aliases) for city in catalog_snapshot(version=version).cities]
 
 
 def plans_stalled(*, before: datetime.datetime, limit: int) -> list[UUID]:
@@ -121,39 +123,34 @@ def plans_stalled(*, before: datetime.datetime, limit: int) -> list[UUID]:
     )
 
 
-def catalog_offer() -> tuple[dict[str, frozenset[str]], int | None]:
+def catalog_offer(*, version: int | None = None) -> tuple[dict[str, frozenset[str]], int | None]:
     """What the catalog can honour, for the analyzer: the diets some cake offers in each city (by slug),
     and the largest venue's capacity (None without venues)."""
-    diets: dict[str, set[str]] = {}
-    for city, options in Cake.objects.values_list("bakery__city__slug", "dietary"):
-        diets.setdefault(city, set()).update(options or ())
-    largest = Venue.objects.aggregate(largest=Max("capacity"))["largest"]
-    return {city: frozenset(options) for city, options in diets.items()}, largest
+    snapshot = catalog_snapshot(version=version)
+    return snapshot.diets_by_city(), snapshot.largest_venue()
 
 
-def venue_candidates(*, city: str, guests: int) -> list[Venue]:
-    """Venues in a city that can hold `guests`."""
-    return list(
-        Venue.objects.filter(city__slug=city, capacity__gte=guests, min_guests__lte=guests).select_related("city")
-    )
+def venue_candidates(*, city: str, guests: int, version: int | None = None) -> list[VenueRow]:
+    """Venues in a city that can hold `guests` (frozen rows, shared: never change them)."""
+    return catalog_snapshot(version=version).venues(city=city, guests=guests)
 
 
-def theme_candidates() -> list[Theme]:
+def theme_candidates(*, version: int | None = None) -> list[ThemeRow]:
     """Every theme; the theme agent filters and ranks them against the brief."""
-    return list(Theme.objects.all())
+    return list(catalog_snapshot(version=version).themes)
 
 
-def cake_candidates(*, city: str, servings: int) -> list[Cake]:
+def cake_candidates(*, city: str, servings: int, version: int | None = None) -> list[CakeRow]:
     """Cakes from bakeries in a city of which one serves at least `servings` (smaller orders pay the minimum)."""
-    return list(Cake.objects.filter(bakery__city__slug=city, max_servings__gte=servings).select_related("bakery__city"))
+    return catalog_snapshot(version=version).cakes(city=city, servings=servings)
 
 
-def city_cost_index(*, city: str | None) -> float:
+def city_cost_index(*, city: str | None, version: int | None = None) -> float:
     """A city's price level relative to the average (1.0 when unknown)."""
     if not city:
         return 1.0
-    value = City.objects.filter(slug=city).values_list("cost_index", flat=True).first()
-    return float(value) if value is not None else 1.0
+    value = catalog_snapshot(version=version).cost_index(city=city)
+    return value if value is not None else 1.0
 
 
 def agent_run_status(*, plan_id: UUID | str, revision: int, agent: str) -> str | None:

@@ -4,6 +4,7 @@ duplicated task changes nothing."""
 
 import json
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,18 +16,21 @@ from uuid import UUID
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import InterfaceError, OperationalError, connection, models, transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from partyproject import metrics
 from partyproject.logs import plan_bind
 from partyproject.tracing import current_trace_id
 
+from . import catalog_cache
 from .models import (
     AgentRun,
     AgentRunStatus,
     Bakery,
     Cake,
+    CatalogVersion,
     City,
     DeadLetter,
     DispatchState,
@@ -731,6 +735,7 @@ def catalog_seed(*, data: Mapping[str, Any] | None = None) -> dict[str, int]:
     if data is None:
         data = json.loads(CATALOG_PATH.read_text())
     with transaction.atomic():
+        before = catalog_cache.catalog_digest()
         _upsert(City, data["cities"], unique=["slug"])
         city_ids = dict(City.objects.values_list("slug", "id"))
         _upsert(Theme, data["themes"], unique=["slug"])
@@ -745,7 +750,28 @@ def catalog_seed(*, data: Mapping[str, Any] | None = None) -> dict[str, int]:
             for row in data["cakes"]
         ]
         _upsert(Cake, cakes, unique=["bakery", "name"])
+        # Bulk upserts send no signals: bump the version here, and only when a row changed.
+        if catalog_cache.catalog_digest() != before:
+            catalog_version_bump()
     return {kind: len(data[kind]) for kind in ("cities", "venues", "themes", "bakeries", "cakes")}
+
+
+def catalog_version_bump() -> int:
+    """Move the catalog to a new version, in the caller's transaction (so the change and its version
+    commit together); every process learns it after commit and reloads its cached catalog.
+
+    The new version is the larger of the previous + 1 and the current time in microseconds, so it only
+    grows and is never handed out twice, even after a rollback, a flush or a restore of the database.
+    """
+    new = Greatest(F("version") + 1, Value(time.time_ns() // 1000))
+    with transaction.atomic():
+        if not CatalogVersion.objects.filter(pk=1).update(version=new):
+            _, created = CatalogVersion.objects.get_or_create(pk=1, defaults={"version": time.time_ns() // 1000})
+            if not created:
+                CatalogVersion.objects.filter(pk=1).update(version=new)
+        version = catalog_cache.version_stored()
+        transaction.on_commit(partial(catalog_cache.version_publish, version=version))
+    return version
 
 
 def _with_city(row: Mapping[str, Any], city_ids: Mapping[str, int]) -> dict[str, Any]:

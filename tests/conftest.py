@@ -15,11 +15,13 @@ from partyproject.celery import app as celery_app
 from partyproject.embedded import EmbeddedServices, free_port, port_in_use, wait_until
 from partyproject.redis_client import redis_client
 
-OUR_REDIS_KEYS = ("partyplanner:breaker:*", "partyplanner:faults", "partyplanner:provider-calls")
+OUR_REDIS_KEYS = (
+    "partyplanner:breaker:*", "partyplanner:faults", "partyplanner:provider-calls", "partyplanner:catalog:*",
+)  # fmt: skip
 
 
 def redis_keys_clear() -> None:
-    """Forget breaker state and injected faults (never the broker's own keys)."""
+    """Forget breaker state, injected faults and the catalog version (never the broker's own keys)."""
     client = redis_client()
     for pattern in OUR_REDIS_KEYS:
         for key in client.scan_iter(match=pattern):
@@ -31,8 +33,10 @@ def _clean_shared_state():
     caches["default"].clear()  # the cache has a Redis database of its own in tests (rate-limit counters)
     redis_keys_clear()
     from agents.breaker import breakers_reset
+    from planning.catalog_cache import cache_clear
 
     breakers_reset()
+    cache_clear()  # the catalog a test loads is rolled back with it
     yield
     redis_keys_clear()
 
@@ -92,6 +96,7 @@ def child_process_env(**extra: str) -> dict[str, str]:
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
         "REDIS_URL": settings.REDIS_URL,
         "DATABASE_CONN_MAX_AGE": "0",
+        "AGENT_COUNT_PROVIDER_CALLS": "true",  # the lifecycle tests prove reused results called no provider
         **extra,
     }
 

@@ -209,7 +209,13 @@ AGENT_BREAKER = {
     "fail_max": env.int("AGENT_BREAKER_FAIL_MAX", default=5),
     "reset_timeout": env.int("AGENT_BREAKER_RESET_TIMEOUT", default=30),
     "storage": env("AGENT_BREAKER_STORAGE", default="redis"),
+    # How long a process may answer from the shared state it last read (an agent task reads it once, at its
+    # first catalog call): the bound on how late a process outside a task sees another's change.
+    "snapshot_seconds": env.float("AGENT_BREAKER_SNAPSHOT_SECONDS", default=1.0),
 }
+# The catalog version's copy in Redis expires after this many seconds (then the database answers once and
+# republishes it): the bound on how long a lost publish can keep a process on an old catalog.
+CATALOG_VERSION_TTL = env.int("CATALOG_VERSION_TTL", default=60)
 # Fault injection at the provider boundary, for tests and demos. JSON: agent -> {"error_rate": 0..1,
 # "latency_ms": int, "error": "transient" | "permanent", "ignore_soft_limit": bool}.
 AGENT_FAULTS = env.json("AGENT_FAULTS", default={})

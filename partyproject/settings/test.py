@@ -26,4 +26,3 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     "plan_create": "10000/min",
     "token": "10000/min",
 }
-AGENT_COUNT_PROVIDER_CALLS = True  # tests and their worker count provider calls (incremental re-planning)

@@ -26,6 +26,11 @@ JAZZ_PARTY = "30th birthday, 40 guests, Austin, jazz theme, $3,000, one vegan"
 
 
 @pytest.fixture(autouse=True)
+def _count_provider_calls(settings):
+    settings.AGENT_COUNT_PROVIDER_CALLS = True
+
+
+@pytest.fixture(autouse=True)
 def _fresh_publish_breaker():
     orchestration._breaker = None
     yield
