@@ -47,17 +47,14 @@ def idempotency_key(request: Request) -> str | None:
 
 
 def expected_version(request: Request, body_version: int | None) -> int | None:
-    """The version a change is based on: the If-Match header's (a version or an ETag) or the body's."""
+    """The version a change is based on: the If-Match header's (a version or an ETag; it wins) or the body's."""
     header = request.headers.get("If-Match")
     if header is None or header.strip() == "*":
         return body_version
     match = IF_MATCH_VERSION.match(header.strip())
     if match is None:
         raise ValidationError({"If-Match": ["Give the plan's version (a number) or its ETag."]})
-    version = int(match.group(1))
-    if body_version is not None and body_version != version:
-        raise ValidationError({"version": ["It differs from the If-Match header."]})
-    return version
+    return int(match.group(1))
 
 
 @contextmanager
