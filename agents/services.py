@@ -7,6 +7,7 @@ what happens next and talks to the broker.
 import logging
 from collections.abc import Mapping
 from datetime import timedelta
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -73,7 +74,7 @@ def plan_analyze(*, plan_id: UUID) -> Brief:
     dispatch. An agent the brief names but nobody registered fails at once, with the reason."""
     with transaction.atomic():
         records.plan_transition(plan_id=plan_id, to=PlanStatus.ANALYZING)
-        plan = Plan.objects.only("request_text", "request_fields").get(pk=plan_id)
+        plan = Plan.objects.only("request_text", "request_fields", "owner_id").get(pk=plan_id)
         brief = analyzer_build().analyze(text=plan.request_text, fields=plan.request_fields)
         brief = flags.brief_without_disabled(brief)
         registered = set(agent_names())
@@ -92,15 +93,37 @@ def plan_analyze(*, plan_id: UUID) -> Brief:
             payload={"brief": brief.to_dict()},
             changes={"brief": brief.to_dict()},
         )
-        dispatch_enqueue(plan_id=plan_id, graph=graph, reason="initial")
+        admitted = records.plan_admission_decide(plan_id=plan_id, owner_id=plan.owner_id)
+        dispatch_enqueue(plan_id=plan_id, graph=graph, reason="initial", waiting=not admitted)
     return brief
 
 
-def dispatch_enqueue(*, plan_id: UUID, graph: Mapping[str, list[str]], reason: str, attempt: int = 0) -> None:
+def dispatch_enqueue(
+    *, plan_id: UUID, graph: Mapping[str, list[str]], reason: str, attempt: int = 0, waiting: bool = False
+) -> None:
     """Write a dispatch into the outbox and publish it right after commit (best effort: the sweeper
-    publishes whatever this could not)."""
-    dispatch = records.dispatch_enqueue(plan_id=plan_id, graph=graph, reason=reason, attempt=attempt)
-    transaction.on_commit(lambda: dispatch_publish(dispatch=dispatch), robust=True)
+    publishes whatever this could not). A `waiting` one (a plan not admitted yet) is published once admitted."""
+    dispatch = records.dispatch_enqueue(plan_id=plan_id, graph=graph, reason=reason, attempt=attempt, waiting=waiting)
+    if not waiting:
+        transaction.on_commit(lambda: dispatch_publish(dispatch=dispatch), robust=True)
+
+
+def dispatch_admit(*, owner_id: int | None = None) -> int:
+    """Admit the waiting plans that may run now (fair order, caps) and publish them; returns how many.
+    With `owner_id`: one of that user's plans has just ended."""
+    admitted = records.dispatch_admit(owner_id=owner_id)
+    for dispatch in admitted:
+        transaction.on_commit(partial(dispatch_publish, dispatch=dispatch), robust=True)
+    return len(admitted)
+
+
+def dispatch_admit_after_end(*, owner_id: int, **_: Any) -> None:
+    """A plan has ended (`planning.signals.plan_ended`): let a waiting plan take its slot now. A failure
+    here costs only time: the sweeper admits within PLAN_DISPATCH_SWEEP_INTERVAL."""
+    try:
+        dispatch_admit(owner_id=owner_id)
+    except Exception:
+        logger.warning("Could not admit waiting plans after a plan of user %s ended", owner_id, exc_info=True)
 
 
 def _dispatch_breaker() -> pybreaker.CircuitBreaker:
@@ -150,9 +173,10 @@ def dispatch_publish(*, dispatch: PlanDispatch, force: bool = False) -> bool:
 
 
 def dispatch_sweep(*, limit: int = 200) -> dict[str, int]:
-    """Publish the outbox's due dispatches (the broker was down, or the process that wrote them died
-    before publishing). Stops at the first failure: the broker is most likely still away."""
-    counts = {"due": 0, "sent": 0, "failed": 0}
+    """Admit the waiting plans that may run now, then publish the outbox's due dispatches (just admitted,
+    the broker was down, or the process that wrote them died before publishing). Stops at the first
+    failure: the broker is most likely still away."""
+    counts = {"admitted": dispatch_admit(), "due": 0, "sent": 0, "failed": 0}
     lease = timedelta(seconds=settings.PLAN_DISPATCH_GRACE)
     for dispatch in records.dispatch_claim_due(limit=limit, lease=lease):
         counts["due"] += 1
