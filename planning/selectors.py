@@ -68,10 +68,10 @@ def city_rows() -> list[tuple[str, str, list[str]]]:
 
 
 def plans_stalled(*, before: datetime.datetime, limit: int) -> list[UUID]:
-    """Admitted running plans with no progress since `before` and no dispatch waiting in the outbox, oldest
-    first. A plan waiting for admission is not stalled: nothing of it was ever handed to the broker."""
+    """Running plans with no progress since `before` and no dispatch waiting in the outbox or for admission,
+    oldest first. A plan waiting for admission is not stalled: nothing of it was ever handed to the broker."""
     return list(
-        Plan.objects.filter(status=PlanStatus.RUNNING, updated_at__lt=before, admitted_at__isnull=False)
+        Plan.objects.filter(status=PlanStatus.RUNNING, updated_at__lt=before)
         .exclude(dispatches__state__in=(DispatchState.PENDING, DispatchState.WAITING))
         .order_by("updated_at")
         .values_list("id", flat=True)[:limit]
