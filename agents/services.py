@@ -8,6 +8,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -89,7 +90,7 @@ def plan_analyze(*, plan_id: UUID) -> Brief:
     enqueue the dispatch. An agent the brief names but nobody registered fails at once, with the reason."""
     with transaction.atomic():
         records.plan_transition(plan_id=plan_id, to=PlanStatus.ANALYZING)
-        plan = Plan.objects.only("request_text", "request_fields").get(pk=plan_id)
+        plan = Plan.objects.only("request_text", "request_fields", "owner_id").get(pk=plan_id)
         brief = brief_analyze(text=plan.request_text, fields=plan.request_fields)
         unavailable, graph = _agents_available(brief)
         records.agent_runs_create(plan_id=plan_id, revision=1, graph=graph, unavailable=unavailable)
@@ -100,7 +101,8 @@ def plan_analyze(*, plan_id: UUID) -> Brief:
             changes={"brief": brief.to_dict()},
         )
         PlanRevision.objects.filter(plan_id=plan_id, number=1).update(brief=brief.to_dict(), reran=list(graph))
-        dispatch_enqueue(plan_id=plan_id, revision=1, graph=graph, reason="initial")
+        admitted = records.plan_admission_decide(plan_id=plan_id, owner_id=plan.owner_id)
+        dispatch_enqueue(plan_id=plan_id, revision=1, graph=graph, reason="initial", waiting=not admitted)
     return brief
 
 
@@ -131,14 +133,35 @@ def dispatch_enqueue(
     reason: str,
     attempt: int = 0,
     not_before: datetime | None = None,
+    waiting: bool = False,
 ) -> None:
     """Write a dispatch into the outbox and publish it right after commit (best effort: the sweeper
-    publishes whatever this could not, and what must wait until `not_before`)."""
+    publishes whatever this could not, and what must wait until `not_before`). A `waiting` one (a plan not
+    admitted yet) is published once admitted."""
     dispatch = records.dispatch_enqueue(
-        plan_id=plan_id, revision=revision, graph=graph, reason=reason, attempt=attempt, not_before=not_before
-    )
-    if not_before is None or not_before <= timezone.now():
+        plan_id=plan_id, revision=revision, graph=graph, reason=reason, attempt=attempt, not_before=not_before,
+        waiting=waiting,
+    )  # fmt: skip
+    if not waiting and (not_before is None or not_before <= timezone.now()):
         transaction.on_commit(lambda: dispatch_publish(dispatch=dispatch), robust=True)
+
+
+def dispatch_admit(*, owner_id: int | None = None) -> int:
+    """Admit the waiting plans that may run now (fair order, caps) and publish them; returns how many.
+    With `owner_id`: one of that user's plans has just ended."""
+    admitted = records.dispatch_admit(owner_id=owner_id)
+    for dispatch in admitted:
+        transaction.on_commit(partial(dispatch_publish, dispatch=dispatch), robust=True)
+    return len(admitted)
+
+
+def dispatch_admit_after_end(*, owner_id: int, **_: Any) -> None:
+    """A plan has ended (`planning.signals.plan_ended`): let a waiting plan take its slot now. A failure
+    here costs only time: the sweeper admits within PLAN_DISPATCH_SWEEP_INTERVAL."""
+    try:
+        dispatch_admit(owner_id=owner_id)
+    except Exception:
+        logger.warning("Could not admit waiting plans after a plan of user %s ended", owner_id, exc_info=True)
 
 
 def _dispatch_breaker() -> pybreaker.CircuitBreaker:
@@ -190,9 +213,10 @@ def dispatch_publish(*, dispatch: PlanDispatch, force: bool = False) -> bool:
 
 
 def dispatch_sweep(*, limit: int = 200) -> dict[str, int]:
-    """Publish the outbox's due dispatches (the broker was down, or the process that wrote them died
-    before publishing). Stops at the first failure: the broker is most likely still away."""
-    counts = {"due": 0, "sent": 0, "failed": 0}
+    """Admit the waiting plans that may run now, then publish the outbox's due dispatches (just admitted,
+    the broker was down, or the process that wrote them died before publishing). Stops at the first
+    failure: the broker is most likely still away."""
+    counts = {"admitted": dispatch_admit(), "due": 0, "sent": 0, "failed": 0}
     lease = timedelta(seconds=settings.PLAN_DISPATCH_GRACE)
     for dispatch in records.dispatch_claim_due(limit=limit, lease=lease):
         counts["due"] += 1
@@ -369,9 +393,10 @@ def plan_revise(
         if rerun:
             chord_graph = {agent: [dep for dep in graph[agent] if dep in rerun] for agent in rerun}
             attempt = PlanDispatch.objects.filter(plan_id=plan_id).count()
+            never_admitted = Plan.objects.filter(pk=plan_id, admitted_at__isnull=True).exists()
             dispatch_enqueue(
                 plan_id=plan_id, revision=number, graph=chord_graph, reason=source, attempt=attempt,
-                not_before=not_before,
+                not_before=not_before, waiting=never_admitted,
             )  # fmt: skip
         else:
             plan_finalize(plan_id=plan_id, revision=number)

@@ -19,6 +19,7 @@ from planning.models import (
     Plan,
     PlanRevision,
 )
+from planning.selectors import plan_admission
 
 from .fields import PartyDateField, StrictBooleanField, StrictCharField, StrictFloatField, StrictIntegerField
 
@@ -245,11 +246,36 @@ class PlanSummarySerializer(serializers.ModelSerializer):
         fields = ("id", "status", "request_text", "selection_arm", "created_at", "updated_at", "finished_at")
 
 
+class AdmissionSerializer(serializers.Serializer):
+    """Where a plan stands for admission (each user runs a bounded number of plans at once)."""
+
+    state = serializers.ChoiceField(choices=("waiting", "admitted"))
+    admitted_at = serializers.DateTimeField(required=False, help_text="When it took a running slot (admitted).")
+    position = serializers.IntegerField(
+        required=False, help_text="Waiting: 1 = the next plan to run, in the fair order across all users."
+    )
+    user_position = serializers.IntegerField(required=False, help_text="Waiting: its turn in its owner's queue.")
+    user_cap = serializers.IntegerField(allow_null=True, help_text="Running plans allowed per user (null: no cap).")
+    user_running = serializers.IntegerField(required=False, help_text="Waiting: the owner's plans running now.")
+    user_waiting = serializers.IntegerField(required=False, help_text="Waiting: the owner's plans waiting.")
+
+
+class LimitsSerializer(serializers.Serializer):
+    """The caller's running-plan cap and its use, and the bound on all users' running plans."""
+
+    user_cap = serializers.IntegerField(allow_null=True, help_text="Running plans allowed per user (null: no cap).")
+    user_running = serializers.IntegerField()
+    user_waiting = serializers.IntegerField(help_text="The caller's plans waiting for a running slot.")
+    total_cap = serializers.IntegerField(allow_null=True, help_text="Running plans allowed in all (null: no bound).")
+    total_running = serializers.IntegerField()
+
+
 class PlanDetailSerializer(serializers.ModelSerializer):
     agent_runs = AgentRunSerializer(
         source="current_runs", many=True, read_only=True, help_text="The current revision's agent runs."
     )
     error = serializers.SerializerMethodField(help_text="Friendly for the plan's owner; raw for support staff.")
+    admission = serializers.SerializerMethodField(help_text="Null for a plan that ended before it was admitted.")
 
     class Meta:
         model = Plan
@@ -257,6 +283,7 @@ class PlanDetailSerializer(serializers.ModelSerializer):
             "id", "status", "version", "revision", "request_text", "request_fields", "constraints", "brief",
             "agent_runs", "result",
             "error", "selection_arm", "event_seq", "created_at", "updated_at", "dispatched_at", "finished_at",
+            "admission",
         )  # fmt: skip
 
     @extend_schema_field(serializers.CharField())
@@ -264,6 +291,11 @@ class PlanDetailSerializer(serializers.ModelSerializer):
         if not plan.error or show_internals(self):
             return plan.error
         return FRIENDLY_PLAN_ERROR
+
+    @extend_schema_field(AdmissionSerializer(allow_null=True))
+    def get_admission(self, plan: Plan) -> dict[str, Any] | None:
+        admission = plan_admission(plan=plan)
+        return AdmissionSerializer(admission).data if admission is not None else None
 
     def to_representation(self, plan: Plan) -> dict[str, Any]:
         data = super().to_representation(plan)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("auth/token/", views.TokenObtainApi.as_view(), name="token-obtain"),
     path("auth/token/refresh/", views.TokenRefreshApi.as_view(), name="token-refresh"),
     path("auth/logout/", views.LogoutApi.as_view(), name="logout"),
+    path("limits/", views.LimitsApi.as_view(), name="limits"),
     path("plans/", views.PlanListCreateApi.as_view(), name="plan-list"),
     path("plans/<uuid:plan_id>/", views.PlanDetailApi.as_view(), name="plan-detail"),
     path("plans/<uuid:plan_id>/events/", views.PlanEventListApi.as_view(), name="plan-events"),

@@ -34,6 +34,7 @@ from .serializers import (
     FaultSerializer,
     FeedbackInputSerializer,
     FeedbackSerializer,
+    LimitsSerializer,
     LogoutInputSerializer,
     PlanChangeInputSerializer,
     PlanChangeOutputSerializer,
@@ -101,8 +102,10 @@ class PlanListCreateApi(generics.ListAPIView):
         request=PlanCreateInputSerializer,
         parameters=[IDEMPOTENCY_KEY],
         responses={201: PlanDetailSerializer, 202: PlanDetailSerializer},
-        description="201: the plan's agents were handed to the broker. 202: the plan is accepted and waits in "
-        "the dispatch outbox (the broker is briefly unavailable); it runs as soon as the broker is back.\n\n"
+        description="201: the plan's agents were handed to the broker. 202: the plan is accepted and waits: for "
+        "a running slot (its owner runs as many plans as they may; `admission` gives its position), or in the "
+        "dispatch outbox (the broker is briefly unavailable); it runs as soon as it is admitted or the broker is "
+        "back.\n\n"
         "With an `Idempotency-Key` header, the same key and body from the same user within "
         "API_IDEMPOTENCY_TTL (24 h) answer with the first response (header `Idempotent-Replayed: true`) "
         "instead of creating a second plan; the same key with another body answers 422 "
@@ -142,6 +145,15 @@ class PlanListCreateApi(generics.ListAPIView):
         queued = plan.dispatched_at is None and not plan.is_terminal
         answer = status.HTTP_202_ACCEPTED if queued else status.HTTP_201_CREATED
         return Response(plan_detail_data(plan, internals=sees_internals(request)), status=answer)
+
+
+class LimitsApi(APIView):
+    """The caller's limits: how many plans they may run at once, how many run and wait now, and the bound
+    on all users' running plans. Plans beyond a cap wait (202) and are admitted fairly across users."""
+
+    @extend_schema(responses={200: LimitsSerializer})
+    def get(self, request: Request) -> Response:
+        return Response(LimitsSerializer(selectors.admission_usage(owner_id=request.user.pk)).data)
 
 
 class PlanDetailApi(APIView):

@@ -57,6 +57,9 @@ class Plan(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     dispatched_at = models.DateTimeField(null=True, blank=True)
+    admitted_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the plan took one of its owner's running slots (null while it waits)."
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -64,6 +67,11 @@ class Plan(models.Model):
         indexes = [
             models.Index(fields=["owner", "-created_at"], name="plan_owner_created"),
             models.Index(fields=["status", "updated_at"], name="plan_status_updated"),
+            models.Index(
+                fields=["owner"],
+                name="plan_admitted_running",
+                condition=models.Q(status="running", admitted_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -237,6 +245,7 @@ class PlanEvent(models.Model):
 
 
 class DispatchState(models.TextChoices):
+    WAITING = "waiting"  # for admission: its owner is at their cap, or every slot is taken
     PENDING = "pending"
     SENT = "sent"
     CANCELLED = "cancelled"
@@ -269,7 +278,12 @@ class PlanDispatch(models.Model):
                 fields=["available_at"],
                 name="plandispatch_pending_due",
                 condition=models.Q(state="pending"),
-            )
+            ),
+            models.Index(
+                fields=["created_at"],
+                name="plandispatch_waiting",
+                condition=models.Q(state="waiting"),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -4,6 +4,8 @@ import datetime
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
+from django.db import connection
 from django.db.models import QuerySet
 
 from . import catalog_cache
@@ -16,6 +18,7 @@ from .models import (
     Feedback,
     FeedbackVerdict,
     Plan,
+    PlanDispatch,
     PlanEvent,
     PlanRevision,
     PlanStatus,
@@ -114,13 +117,141 @@ def city_rows(*, version: int | None = None) -> list[tuple[str, str, tuple[str, 
 
 
 def plans_stalled(*, before: datetime.datetime, limit: int) -> list[UUID]:
-    """Running plans with no progress since `before` and no dispatch waiting in the outbox, oldest first."""
+    """Running plans with no progress since `before` and no dispatch waiting in the outbox or for admission,
+    oldest first. A plan waiting for admission is not stalled: nothing of it was ever handed to the broker."""
     return list(
         Plan.objects.filter(status=PlanStatus.RUNNING, updated_at__lt=before)
-        .exclude(dispatches__state=DispatchState.PENDING)
+        .exclude(dispatches__state__in=(DispatchState.PENDING, DispatchState.WAITING))
         .order_by("updated_at")
         .values_list("id", flat=True)[:limit]
     )
+
+
+# --- Admission ---------------------------------------------------------------------------------------
+# A plan holds one of its owner's running slots from its admission until it ends. Waiting dispatches are
+# admitted in fair order: each is given the slot it would take among its owner's (running plans + its turn
+# in the owner's queue), the lowest slot first and, among equal slots, the oldest; so users take turns, and
+# the one running least goes first (round robin over users, weighted by what each already runs).
+
+
+def _admission_sql(select: str, *, owner_filter: bool = False) -> str:
+    plan, dispatch = Plan._meta.db_table, PlanDispatch._meta.db_table
+    owner = "AND p.owner_id = %(owner)s" if owner_filter else ""
+    return f"""
+        WITH running AS (
+            SELECT owner_id, COUNT(*) AS n FROM {plan}
+            WHERE status = 'running' AND admitted_at IS NOT NULL GROUP BY owner_id
+        ), waiting AS (
+            SELECT d.id, d.plan_id, d.created_at, p.owner_id,
+                   ROW_NUMBER() OVER (PARTITION BY p.owner_id ORDER BY d.created_at, d.id) AS turn,
+                   COUNT(*) OVER (PARTITION BY p.owner_id) AS queued
+            FROM {dispatch} d JOIN {plan} p ON p.id = d.plan_id
+            WHERE d.state = 'waiting' AND p.status = 'running' {owner}
+        ), ordered AS (
+            SELECT w.id, w.plan_id, w.owner_id, w.turn, w.queued, COALESCE(r.n, 0) AS running,
+                   COALESCE(r.n, 0) + w.turn AS slot,
+                   ROW_NUMBER() OVER (ORDER BY COALESCE(r.n, 0) + w.turn, w.created_at, w.id) AS position
+            FROM waiting w LEFT JOIN running r ON r.owner_id = w.owner_id
+        )
+        {select}
+    """
+
+
+def _fetch(sql: str, params: dict[str, Any]) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def admission_user_cap() -> int | None:
+    """Running plans allowed per user (None: no cap)."""
+    return settings.PLAN_ADMISSION_PER_USER or None
+
+
+def admission_running_total() -> int:
+    """Admitted plans that are running, all users together."""
+    return Plan.objects.filter(status=PlanStatus.RUNNING, admitted_at__isnull=False).count()
+
+
+def admission_candidates(*, slots: int, owner_id: int | None = None) -> list[int]:
+    """The waiting dispatches to admit now, in fair order: at most `slots`, none beyond its owner's cap."""
+    cap = admission_user_cap()
+    where = "WHERE slot <= %(cap)s" if cap else ""
+    sql = _admission_sql(
+        f"SELECT id FROM ordered {where} ORDER BY position LIMIT %(slots)s", owner_filter=bool(owner_id)
+    )
+    return [row[0] for row in _fetch(sql, {"cap": cap, "slots": slots, "owner": owner_id})]
+
+
+def admission_owners_waiting() -> list[int]:
+    """Users with a running plan waiting for admission."""
+    return list(
+        PlanDispatch.objects.filter(state=DispatchState.WAITING, plan__status=PlanStatus.RUNNING)
+        .values_list("plan__owner_id", flat=True)
+        .distinct()
+        .order_by("plan__owner_id")
+    )
+
+
+def admission_may_admit(*, owner_id: int) -> bool:
+    """Whether a new plan of `owner_id` may run at once: its owner is under their cap with nothing waiting,
+    and (with a global bound) a slot is free that no waiting plan fairly ahead of it should take."""
+    plan, dispatch = Plan._meta.db_table, PlanDispatch._meta.db_table
+    sql = f"""
+        SELECT (SELECT COUNT(*) FROM {plan}
+                WHERE owner_id = %(owner)s AND status = 'running' AND admitted_at IS NOT NULL),
+               (SELECT COUNT(*) FROM {dispatch} d JOIN {plan} p ON p.id = d.plan_id
+                WHERE d.state = 'waiting' AND p.owner_id = %(owner)s AND p.status = 'running')
+    """
+    running, waiting = _fetch(sql, {"owner": owner_id})[0]
+    cap = admission_user_cap()
+    if waiting or (cap is not None and running >= cap):
+        return False
+    total = settings.PLAN_ADMISSION_TOTAL
+    if not total:
+        return True
+    ahead_sql = _admission_sql("SELECT COUNT(*) FROM ordered WHERE slot <= %(slot)s AND slot <= %(cap)s")
+    ahead = _fetch(ahead_sql, {"slot": running + 1, "cap": cap or running + 1})[0][0]
+    return admission_running_total() + ahead < total
+
+
+def plan_admission(*, plan: Plan) -> dict[str, Any] | None:
+    """Where a plan stands for admission: `admitted` (with when), `waiting` (with its position in the fair
+    order across users, its turn in its owner's queue, and its owner's cap and usage), or None for a plan
+    that ended without being admitted."""
+    cap = admission_user_cap()
+    if plan.admitted_at is not None:
+        return {"state": "admitted", "admitted_at": plan.admitted_at, "user_cap": cap}
+    if plan.status != PlanStatus.RUNNING:
+        return None
+    plan_id = Plan._meta.pk.get_db_prep_value(plan.id, connection)
+    sql = _admission_sql("SELECT position, turn, queued, running FROM ordered WHERE plan_id = %(plan)s")
+    rows = _fetch(sql, {"plan": plan_id})
+    if not rows:
+        return None
+    position, turn, queued, running = rows[0]
+    return {
+        "state": "waiting",
+        "position": position,
+        "user_position": turn,
+        "user_cap": cap,
+        "user_running": running,
+        "user_waiting": queued,
+    }
+
+
+def admission_usage(*, owner_id: int) -> dict[str, int | None]:
+    """A user's running-plan cap and how much of it is in use, with the global bound and its use."""
+    mine = Plan.objects.filter(owner_id=owner_id, status=PlanStatus.RUNNING)
+    return {
+        "user_cap": admission_user_cap(),
+        "user_running": mine.filter(admitted_at__isnull=False).count(),
+        "user_waiting": PlanDispatch.objects.filter(
+            state=DispatchState.WAITING, plan__owner_id=owner_id, plan__status=PlanStatus.RUNNING
+        ).count(),
+        "total_cap": settings.PLAN_ADMISSION_TOTAL or None,
+        "total_running": admission_running_total(),
+    }
 
 
 def catalog_offer(*, version: int | None = None) -> tuple[dict[str, frozenset[str]], int | None]:

@@ -24,7 +24,7 @@ from partyproject import metrics
 from partyproject.logs import plan_bind
 from partyproject.tracing import current_trace_id
 
-from . import catalog_cache
+from . import catalog_cache, selectors
 from .models import (
     AgentRun,
     AgentRunStatus,
@@ -44,7 +44,7 @@ from .models import (
     Theme,
     Venue,
 )
-from .signals import plan_events_committed
+from .signals import plan_ended, plan_events_committed
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +73,11 @@ class ConcurrentUpdate(Exception):
 def events_announce(*, plan_id: UUID) -> None:
     """After commit: tell listeners (the live streams) that a plan has new events."""
     plan_events_committed.send(sender=PlanEvent, plan_id=plan_id)
+
+
+def plan_ended_announce(*, plan_id: UUID, owner_id: int) -> None:
+    """After commit: a plan ended, so its owner's running slot is free (admission listens)."""
+    plan_ended.send(sender=Plan, plan_id=plan_id, owner_id=owner_id)
 
 
 _APPEND_SQL = """
@@ -182,7 +187,7 @@ def plan_transition(
     ConcurrentUpdate when `expected_version` is stale or other writers keep winning the race.
     """
     for _ in range(OPTIMISTIC_LOCK_ATTEMPTS):
-        current = Plan.objects.values("status", "version", "revision", "created_at").get(pk=plan_id)
+        current = Plan.objects.values("status", "version", "revision", "created_at", "owner_id").get(pk=plan_id)
         if expected_version is not None and current["version"] != expected_version:
             raise ConcurrentUpdate(
                 f"Plan {plan_id} is at version {current['version']}, not {expected_version}.",
@@ -205,6 +210,9 @@ def plan_transition(
                     }
                     PlanRevision.objects.filter(plan_id=plan_id, number=current["revision"]).update(**revision)
                     transaction.on_commit(partial(metrics.plan_ended, outcome=to, created_at=current["created_at"]))
+                    transaction.on_commit(
+                        partial(plan_ended_announce, plan_id=plan_id, owner_id=current["owner_id"]), robust=True
+                    )
                 return values["version"]
     raise ConcurrentUpdate(f"Plan {plan_id} kept changing; gave up after {OPTIMISTIC_LOCK_ATTEMPTS} attempts.")
 
@@ -506,12 +514,14 @@ def dispatch_enqueue(
     reason: str,
     attempt: int = 0,
     not_before: datetime | None = None,
+    waiting: bool = False,
 ) -> PlanDispatch:
     """Record the intent to run `graph`'s agents for one revision of a plan; call it in the transaction
     that decides it (a re-drive, retry or replay is recorded as a `plan.redriven` event there too).
 
     The caller publishes it after commit, unless `not_before` (e.g. when a breaker lets calls through
-    again) is still ahead; the sweeper publishes it once it is due and nobody has.
+    again) is still ahead; the sweeper publishes it once it is due and nobody has. A `waiting` dispatch (a
+    new plan not admitted yet) is published by neither: it is admitted first (`dispatch_admit`).
     """
     available_at = timezone.now() + timedelta(seconds=settings.PLAN_DISPATCH_GRACE)
     if not_before is not None:
@@ -526,7 +536,100 @@ def dispatch_enqueue(
         reason=reason,
         attempt=attempt,
         available_at=available_at,
+        state=DispatchState.WAITING if waiting else DispatchState.PENDING,
     )
+
+
+ADMISSION_LOCK = 0x706C616E  # "plan": the advisory lock key of admission (with a user id: that user's)
+
+
+def admission_enabled() -> bool:
+    return bool(settings.PLAN_ADMISSION_PER_USER or settings.PLAN_ADMISSION_TOTAL)
+
+
+def _admission_lock(*, owner_id: int | None) -> None:
+    """Take the admission lock until the transaction ends, so that counting the running slots and taking
+    one is atomic: one lock for everybody when slots are bounded in all (or for a pass over every user),
+    else one per user. A transaction-scoped advisory lock on PostgreSQL; SQLite serialises writers anyway."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        if settings.PLAN_ADMISSION_TOTAL or owner_id is None:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADMISSION_LOCK])
+        else:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ADMISSION_LOCK, owner_id])
+
+
+def plan_admission_decide(*, plan_id: UUID, owner_id: int) -> bool:
+    """Whether a new plan may run at once; if so it takes one of its owner's slots (`admitted_at`), else it
+    waits (a `plan.waiting` event). Call it last in the transaction that creates the plan: it holds the
+    admission lock until commit."""
+    now = timezone.now()
+    if admission_enabled():
+        _admission_lock(owner_id=owner_id)
+        if not selectors.admission_may_admit(owner_id=owner_id):
+            payload = {"user_cap": selectors.admission_user_cap(), "total_cap": settings.PLAN_ADMISSION_TOTAL or None}
+            event_append(plan_id=plan_id, type="plan.waiting", payload=payload)
+            return False
+    Plan.objects.filter(pk=plan_id).update(admitted_at=now)
+    return True
+
+
+def dispatch_admit(*, owner_id: int | None = None, limit: int = 100) -> list[PlanDispatch]:
+    """Admit waiting plans while slots are free, in fair order across users (`selectors.admission_candidates`):
+    each takes a slot (`admitted_at`, a `plan.admitted` event) and its dispatch becomes pending. Returns the
+    dispatches, for the caller to publish after commit (the sweeper publishes them otherwise).
+
+    With `owner_id` (one of that user's plans ended) only their plans are considered, unless slots are
+    bounded in all: then everybody's. Without it (the sweeper), waiting dispatches of plans that ended are
+    cancelled and every user is considered. Counting and taking slots happen under the admission lock, so
+    caps hold with any number of admitters.
+    """
+    if settings.PLAN_ADMISSION_TOTAL:
+        owner_id = None
+    waiting = PlanDispatch.objects.filter(state=DispatchState.WAITING)
+    if not (waiting.filter(plan__owner_id=owner_id) if owner_id else waiting).exists():
+        return []
+    if settings.PLAN_ADMISSION_TOTAL:
+        return _dispatch_admit(owner_id=None, limit=limit)
+    if owner_id is not None:
+        return _dispatch_admit(owner_id=owner_id, limit=limit)
+    waiting.exclude(plan__status=PlanStatus.RUNNING).update(state=DispatchState.CANCELLED)
+    return [
+        row for owner in selectors.admission_owners_waiting() for row in _dispatch_admit(owner_id=owner, limit=limit)
+    ]
+
+
+def _dispatch_admit(*, owner_id: int | None, limit: int) -> list[PlanDispatch]:
+    now = timezone.now()
+    with transaction.atomic():
+        _admission_lock(owner_id=owner_id)
+        if owner_id is None:
+            PlanDispatch.objects.filter(state=DispatchState.WAITING).exclude(plan__status=PlanStatus.RUNNING).update(
+                state=DispatchState.CANCELLED
+            )
+        slots = limit
+        if settings.PLAN_ADMISSION_TOTAL:
+            slots = min(limit, settings.PLAN_ADMISSION_TOTAL - selectors.admission_running_total())
+        if slots <= 0:
+            return []
+        candidates = selectors.admission_candidates(slots=slots, owner_id=owner_id)
+        admitted = sorted(
+            PlanDispatch.objects.select_for_update(skip_locked=True).filter(
+                pk__in=candidates, state=DispatchState.WAITING
+            ),
+            key=lambda row: candidates.index(row.pk),
+        )
+        available_at = now + timedelta(seconds=settings.PLAN_DISPATCH_GRACE)
+        PlanDispatch.objects.filter(pk__in=[row.pk for row in admitted]).update(
+            state=DispatchState.PENDING, available_at=available_at
+        )
+        Plan.objects.filter(pk__in=[row.plan_id for row in admitted]).update(admitted_at=now)
+        for row in admitted:
+            waited_ms = int((now - row.created_at).total_seconds() * 1000)
+            event_append(plan_id=row.plan_id, type="plan.admitted", payload={"waited_ms": waited_ms})
+            row.state, row.available_at = DispatchState.PENDING, available_at
+    return admitted
 
 
 def dispatch_claim_due(*, limit: int, lease: timedelta) -> list[PlanDispatch]:
@@ -698,7 +801,8 @@ def agent_runs_cancel(*, plan_id: UUID, revision: int, reason: str) -> list[str]
     unfinished = AgentRun.objects.filter(plan_id=plan_id, revision=revision).exclude(status__in=AgentRun.ENDED)
     agents = list(unfinished.values_list("agent", flat=True))
     unfinished.update(status=AgentRunStatus.CANCELLED, error=reason, finished_at=timezone.now())
-    PlanDispatch.objects.filter(plan_id=plan_id, state=DispatchState.PENDING).update(state=DispatchState.CANCELLED)
+    unsent = (DispatchState.PENDING, DispatchState.WAITING)
+    PlanDispatch.objects.filter(plan_id=plan_id, state__in=unsent).update(state=DispatchState.CANCELLED)
     return agents
 
 

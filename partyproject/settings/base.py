@@ -300,6 +300,11 @@ PLAN_RECONCILE_INTERVAL = env.int("PLAN_RECONCILE_INTERVAL", default=5)
 PLAN_DISPATCH_SWEEP_INTERVAL = env.int("PLAN_DISPATCH_SWEEP_INTERVAL", default=2)
 PLAN_DISPATCH_GRACE = env.int("PLAN_DISPATCH_GRACE", default=5)
 PLAN_DISPATCH_BREAKER_RESET = env.int("PLAN_DISPATCH_BREAKER_RESET", default=5)
+# Admission: each user runs at most PLAN_ADMISSION_PER_USER plans at once and all users together at most
+# PLAN_ADMISSION_TOTAL (0 = no bound); the rest wait in the database, not in the broker, and are admitted
+# in fair order (the user with the fewest running plans first) as plans end.
+PLAN_ADMISSION_PER_USER = env.int("PLAN_ADMISSION_PER_USER", default=4)
+PLAN_ADMISSION_TOTAL = env.int("PLAN_ADMISSION_TOTAL", default=0)
 CELERY_BEAT_SCHEDULE = {
     "reconcile-stalled-plans": {
         "task": "agents.reconcile",

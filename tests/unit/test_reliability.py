@@ -71,14 +71,18 @@ def test_a_plan_accepted_while_the_broker_is_down_waits_in_the_outbox_and_runs_w
     assert "Connection refused" in failed.payload["error"]
     assert Plan.objects.get(pk=plan.id).dispatched_at is None
 
-    assert orchestration.dispatch_sweep() == {"due": 0, "sent": 0, "failed": 0}, "not due before its backoff"
+    assert orchestration.dispatch_sweep() == {"admitted": 0, "due": 0, "sent": 0, "failed": 0}, (
+        "not due before its backoff"
+    )
     make_due(plan.id)
-    assert orchestration.dispatch_sweep() == {"due": 1, "sent": 0, "failed": 1}, "the broker is still down"
+    assert orchestration.dispatch_sweep() == {"admitted": 0, "due": 1, "sent": 0, "failed": 1}, (
+        "the broker is still down"
+    )
     assert PlanEvent.objects.filter(plan=plan, type="plan.dispatch_failed").count() == 1, "recorded once"
 
     broker_down["down"] = False
     make_due(plan.id)
-    assert orchestration.dispatch_sweep() == {"due": 1, "sent": 1, "failed": 0}
+    assert orchestration.dispatch_sweep() == {"admitted": 0, "due": 1, "sent": 1, "failed": 0}
     plan.refresh_from_db()
     assert plan.status == "complete" and plan.dispatched_at is not None
     assert PlanDispatch.objects.get(plan=plan).state == "sent"
@@ -126,7 +130,7 @@ def test_the_sweep_and_reconcile_tasks_run_one_at_a_time(catalog, db):
     with tasks.single_flight("dispatch_sweep", ttl=30) as mine:
         assert mine
         assert tasks.dispatch_sweep.apply().get() == {"skipped": 1}
-    assert tasks.dispatch_sweep.apply().get() == {"due": 0, "sent": 0, "failed": 0}
+    assert tasks.dispatch_sweep.apply().get() == {"admitted": 0, "due": 0, "sent": 0, "failed": 0}
 
 
 def run_plan(user, capture) -> Plan:
