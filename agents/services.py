@@ -80,17 +80,18 @@ def plan_create(*, owner, text: str = "", fields: Mapping[str, Any] | None = Non
     request_fields = {key: value for key, value in (fields or {}).items() if value not in (None, "", [])}
     with transaction.atomic():
         plan = records.plan_record(owner=owner, text=text, fields=request_fields, selection_arm=arm_for_owner(owner.pk))
-        plan_analyze(plan_id=plan.id)
+        plan_analyze(plan_id=plan.id, plan=plan)
     plan.refresh_from_db()
     return plan
 
 
-def plan_analyze(*, plan_id: UUID) -> Brief:
+def plan_analyze(*, plan_id: UUID, plan: Plan | None = None) -> Brief:
     """received → analyzing → running: write the brief and one pending run per agent of revision 1, and
     enqueue the dispatch. An agent the brief names but nobody registered fails at once, with the reason."""
-    with transaction.atomic():
-        records.plan_transition(plan_id=plan_id, to=PlanStatus.ANALYZING)
-        plan = Plan.objects.only("request_text", "request_fields", "owner_id").get(pk=plan_id)
+    with transaction.atomic(savepoint=False):
+        if plan is None:
+            plan = Plan.objects.get(pk=plan_id)
+        records.plan_transition(plan_id=plan_id, to=PlanStatus.ANALYZING, known=plan)
         brief = brief_analyze(text=plan.request_text, fields=plan.request_fields)
         unavailable, graph = _agents_available(brief)
         records.agent_runs_create(plan_id=plan_id, revision=1, graph=graph, unavailable=unavailable)
@@ -99,6 +100,7 @@ def plan_analyze(*, plan_id: UUID) -> Brief:
             to=PlanStatus.RUNNING,
             payload={"brief": brief.to_dict()},
             changes={"brief": brief.to_dict()},
+            known=plan,
         )
         PlanRevision.objects.filter(plan_id=plan_id, number=1).update(brief=brief.to_dict(), reran=list(graph))
         admitted = records.plan_admission_decide(plan_id=plan_id, owner_id=plan.owner_id)
@@ -237,28 +239,27 @@ def plan_finalize(*, plan_id: UUID, revision: int | None = None) -> Plan | None:
     plan that no longer exists gives None.
     """
     with transaction.atomic():
-        locked = records.plan_lock_values(plan_id)
-        if locked is None or locked["status"] != PlanStatus.RUNNING:
-            return Plan.objects.filter(pk=plan_id).first()
-        if revision is not None and locked["revision"] != revision:
-            return Plan.objects.filter(pk=plan_id).first()
-        current = locked["revision"]
-        records.agent_runs_abandon(plan_id, revision=current)
-        plan = Plan.objects.get(pk=plan_id)
-        outcomes = {
-            run.agent: AgentOutcome(status=run.status, result=run.result, error=run.error)
-            for run in AgentRun.objects.filter(plan_id=plan_id, revision=current)
-        }
+        plan = Plan.objects.select_for_update().filter(pk=plan_id).first()
+        if plan is None or plan.status != PlanStatus.RUNNING or revision not in (None, plan.revision):
+            return plan
+        runs = list(AgentRun.objects.filter(plan_id=plan_id, revision=plan.revision))
+        unfinished = [run for run in runs if not run.is_finished]
+        if unfinished:
+            abandoned = [run.agent for run in unfinished]
+            records.agent_runs_abandon(plan_id, revision=plan.revision, agents=abandoned)
+            for run in unfinished:
+                run.status, run.error = AgentRunStatus.FAILED, records.ABANDONED
+        outcomes = {run.agent: AgentOutcome(status=run.status, result=run.result, error=run.error) for run in runs}
         final = FinalPlanner(strategy=strategy_get(plan.selection_arm)).build(
             brief=Brief.from_dict(plan.brief), outcomes=outcomes, constraints=plan.constraints
         )
         records.plan_transition(
             plan_id=plan_id,
             to=final["status"],
-            payload={"total_cost": final["costs"]["total"], "missing": final["missing"], "revision": current},
+            payload={"total_cost": final["costs"]["total"], "missing": final["missing"], "revision": plan.revision},
             changes={"result": final},
+            known=plan,
         )
-    plan.refresh_from_db()
     return plan
 
 

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import InterfaceError, OperationalError, connection, models, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -173,6 +173,9 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
+TRANSITION_FIELDS = ("status", "version", "revision", "created_at", "owner_id")
+
+
 def plan_transition(
     *,
     plan_id: UUID,
@@ -180,14 +183,20 @@ def plan_transition(
     payload: Mapping[str, Any] | None = None,
     changes: Mapping[str, Any] | None = None,
     expected_version: int | None = None,
+    known: Plan | None = None,
 ) -> int:
     """Move a plan to `to` if its current state allows it, with an optimistic lock on `version`.
 
-    Returns the new version. Raises IllegalTransition for a move the state machine refuses, and
+    `known` is the plan as the caller has just read or written it (its status, version and revision), to
+    save reading them again; the optimistic lock still refuses a stale one. Returns the new version and
+    keeps `known` in step. Raises IllegalTransition for a move the state machine refuses, and
     ConcurrentUpdate when `expected_version` is stale or other writers keep winning the race.
     """
-    for _ in range(OPTIMISTIC_LOCK_ATTEMPTS):
-        current = Plan.objects.values("status", "version", "revision", "created_at", "owner_id").get(pk=plan_id)
+    for attempt in range(OPTIMISTIC_LOCK_ATTEMPTS):
+        if known is not None and attempt == 0:
+            current = {field: getattr(known, field) for field in TRANSITION_FIELDS}
+        else:
+            current = Plan.objects.values(*TRANSITION_FIELDS).get(pk=plan_id)
         if expected_version is not None and current["version"] != expected_version:
             raise ConcurrentUpdate(
                 f"Plan {plan_id} is at version {current['version']}, not {expected_version}.",
@@ -199,7 +208,7 @@ def plan_transition(
         values = {"status": to, "version": current["version"] + 1, "updated_at": now, **(changes or {})}
         if to in Plan.TERMINAL:
             values["finished_at"] = now
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):
             if Plan.objects.filter(pk=plan_id, version=current["version"]).update(**values):
                 event_append(plan_id=plan_id, type=f"plan.{to}", payload=payload)
                 if to in Plan.TERMINAL:
@@ -213,6 +222,9 @@ def plan_transition(
                     transaction.on_commit(
                         partial(plan_ended_announce, plan_id=plan_id, owner_id=current["owner_id"]), robust=True
                     )
+                if known is not None:
+                    for field, value in values.items():
+                        setattr(known, field, value)
                 return values["version"]
     raise ConcurrentUpdate(f"Plan {plan_id} kept changing; gave up after {OPTIMISTIC_LOCK_ATTEMPTS} attempts.")
 
@@ -241,6 +253,30 @@ class RunClaim:
 
 
 STARTABLE = (AgentRunStatus.PENDING, AgentRunStatus.RETRYING, AgentRunStatus.RUNNING)
+# The claim in one statement: the event (locking the plan row, only while it runs this revision), the run
+# (locked second, as every writer does), and the event's row; nothing is returned when either condition
+# fails, and the caller then rolls the counter's bump back.
+_CLAIM_SQL = """
+WITH bumped AS (
+    UPDATE planning_plan SET event_seq = event_seq + 1, updated_at = %(now)s
+    WHERE id = %(plan)s::uuid AND status = %(running)s AND revision = %(revision)s
+    RETURNING id, event_seq, revision, brief, constraints
+), claimed AS (
+    UPDATE planning_agentrun AS run
+    SET status = %(running)s, attempts = run.attempts + 1, task_id = %(task)s, started_at = %(now)s
+    FROM bumped
+    WHERE run.plan_id = bumped.id AND run.revision = bumped.revision AND run.agent = %(agent)s
+      AND run.status = ANY(%(startable)s)
+    RETURNING run.attempts, run.depends_on
+), appended AS (
+    INSERT INTO planning_planevent (plan_id, seq, revision, type, agent, payload, trace_id, created_at)
+    SELECT bumped.id, bumped.event_seq, bumped.revision, 'agent.started', %(agent)s,
+           jsonb_build_object('attempt', claimed.attempts), %(trace)s, %(now)s
+    FROM bumped, claimed
+    RETURNING seq
+)
+SELECT claimed.attempts, claimed.depends_on, bumped.brief, bumped.constraints FROM claimed, bumped, appended
+"""
 
 
 def agent_run_start(*, plan_id: UUID | str, revision: int, agent: str, task_id: str) -> RunClaim | None:
@@ -248,63 +284,44 @@ def agent_run_start(*, plan_id: UUID | str, revision: int, agent: str, task_id: 
 
     Returns the claim when this attempt should do the work; None when the run has already ended, or the
     plan no longer runs that revision (cancelled, superseded by an edit, finalized), so that a duplicate,
-    late or stale task does nothing. Two statements: the event (which locks the plan row only while the
-    plan runs this revision), then the run.
+    late or stale task does nothing. One statement on PostgreSQL.
     """
     now = timezone.now()
     with transaction.atomic():
-        appended = _event_append(plan_id=plan_id, type="agent.started", agent=agent, running_revision=revision)
-        if appended is None:
-            return None
-        runs = AgentRun.objects.filter(plan_id=plan_id, revision=revision, agent=agent, status__in=STARTABLE)
-        claimed = _update_returning(
-            runs,
-            {"status": AgentRunStatus.RUNNING, "attempts": F("attempts") + 1, "task_id": task_id, "started_at": now},
-            returning=("attempts", "depends_on"),
-        )
-        if claimed is None:
-            transaction.set_rollback(True)
-            return None
-        PlanEvent.objects.filter(plan_id=plan_id, seq=appended.seq).update(payload={"attempt": claimed["attempts"]})
+        if connection.vendor == "postgresql":
+            params = {
+                "now": now, "plan": str(plan_id), "running": AgentRunStatus.RUNNING, "revision": revision,
+                "task": task_id, "agent": agent, "startable": list(STARTABLE), "trace": current_trace_id(),
+            }  # fmt: skip
+            with connection.cursor() as cursor:
+                cursor.execute(_CLAIM_SQL, params)
+                row = cursor.fetchone()
+            if row is None:
+                transaction.set_rollback(True)
+                return None
+            attempts, depends_on, brief, constraints = row[0], _json(row[1]), _json(row[2]), _json(row[3]) or {}
+            transaction.on_commit(partial(events_announce, plan_id=plan_id), robust=True)
+        else:
+            appended = _event_append(plan_id=plan_id, type="agent.started", agent=agent, running_revision=revision)
+            if appended is None:
+                return None
+            runs = AgentRun.objects.filter(plan_id=plan_id, revision=revision, agent=agent, status__in=STARTABLE)
+            if not runs.update(
+                status=AgentRunStatus.RUNNING, attempts=F("attempts") + 1, task_id=task_id, started_at=now
+            ):
+                transaction.set_rollback(True)
+                return None
+            attempts, depends_on = (
+                runs.model.objects.filter(plan_id=plan_id, revision=revision, agent=agent)
+                .values_list("attempts", "depends_on")
+                .get()
+            )
+            PlanEvent.objects.filter(plan_id=plan_id, seq=appended.seq).update(payload={"attempt": attempts})
+            brief, constraints = appended.brief, appended.constraints
     return RunClaim(
-        plan_id=plan_id, revision=revision, agent=agent, attempts=claimed["attempts"], started_at=now,
-        depends_on=list(claimed["depends_on"] or []), brief=appended.brief, constraints=appended.constraints,
+        plan_id=plan_id, revision=revision, agent=agent, attempts=attempts, started_at=now,
+        depends_on=list(depends_on or []), brief=brief, constraints=constraints,
     )  # fmt: skip
-
-
-def _update_returning(queryset, values: Mapping[str, Any], *, returning: tuple[str, ...]) -> dict[str, Any] | None:
-    """Update the first row of `queryset` and return `returning` of it as updated, or None when no row
-    matched: one `UPDATE … RETURNING` on PostgreSQL (two statements elsewhere)."""
-    model = queryset.model
-    if connection.vendor == "postgresql":
-        compiler_query = queryset.values("pk")[:1]
-        sql, params = compiler_query.query.sql_with_params()
-        assignments, assignment_params = [], []
-        compiler = queryset.query.get_compiler(connection=connection)
-        for name, value in values.items():
-            field = model._meta.get_field(name)
-            if hasattr(value, "resolve_expression"):
-                expression = value.resolve_expression(queryset.query, allow_joins=False, for_save=True)
-                value_sql, value_params = compiler.compile(expression)
-            else:
-                value_sql, value_params = "%s", [field.get_db_prep_save(value, connection=connection)]
-            assignments.append(f"{connection.ops.quote_name(field.column)} = {value_sql}")
-            assignment_params.extend(value_params)
-        columns = ", ".join(connection.ops.quote_name(model._meta.get_field(name).column) for name in returning)
-        table = connection.ops.quote_name(model._meta.db_table)
-        pk = connection.ops.quote_name(model._meta.pk.column)
-        statement = f"UPDATE {table} SET {', '.join(assignments)} WHERE {pk} IN ({sql}) RETURNING {columns}"
-        with connection.cursor() as cursor:
-            cursor.execute(statement, [*assignment_params, *params])
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        return {name: _json(value) if isinstance(model._meta.get_field(name), models.JSONField) else value
-                for name, value in zip(returning, row, strict=True)}  # fmt: skip
-    pk = queryset.values_list("pk", flat=True).first()
-    if pk is None or not model.objects.filter(pk=pk).update(**values):
-        return None
-    return model.objects.filter(pk=pk).values(*returning).get()
 
 
 def agent_run_retrying(*, plan_id: UUID | str, revision: int, agent: str, task_id: str, error: str) -> bool:
@@ -392,34 +409,94 @@ def _agent_run_move(
             payload["reused"] = True
     if result is not None:
         payload["summary"] = result.get("summary", "")
-    movable = [AgentRunStatus.RUNNING] if to == AgentRunStatus.RETRYING else AgentRun.UNFINISHED_CLAIMED
-    runs = runs.filter(status__in=movable)
-    if task_id is not None:
-        runs = runs.filter(task_id=task_id)
+    movable = [AgentRunStatus.RUNNING] if to == AgentRunStatus.RETRYING else list(AgentRun.UNFINISHED_CLAIMED)
     with transaction.atomic():
-        appended = _event_append(
-            plan_id=plan_id, type=f"agent.{to}", agent=agent, payload=payload, running_revision=revision
-        )
-        if appended is None:
-            return None
-        if not runs.update(**values):
+        if connection.vendor == "postgresql":
+            moved = _run_move_sql(
+                plan_id=plan_id, revision=revision, agent=agent, values=values, movable=movable, task_id=task_id,
+                event_type=f"agent.{to}", payload=payload, now=now,
+            )  # fmt: skip
+        else:
+            appended = _event_append(
+                plan_id=plan_id, type=f"agent.{to}", agent=agent, payload=payload, running_revision=revision
+            )
+            owned = runs.filter(status__in=movable, **({"task_id": task_id} if task_id is not None else {}))
+            moved = appended is not None and bool(owned.update(**values))
+        if not moved:
             transaction.set_rollback(True)
             return None
+        transaction.on_commit(partial(events_announce, plan_id=plan_id), robust=True)
         if dead_letter:
             dead_letter_record(plan_id=plan_id, agent=agent, args=[str(plan_id)], error=error, **dead_letter)
     return to
 
 
+# A run's move in one statement: the event (locking the plan row, only while it runs this revision), the
+# run (locked second, as every writer does, and only in a state it may leave), and the event's row.
+_MOVE_SQL = """
+WITH bumped AS (
+    UPDATE planning_plan SET event_seq = event_seq + 1, updated_at = %(now)s
+    WHERE id = %(plan)s::uuid AND status = %(running)s AND revision = %(revision)s
+    RETURNING id, event_seq, revision
+), moved AS (
+    UPDATE planning_agentrun AS run SET {assignments}
+    FROM bumped
+    WHERE run.plan_id = bumped.id AND run.revision = bumped.revision AND run.agent = %(agent)s
+      AND run.status = ANY(%(movable)s){owner}
+    RETURNING run.id
+)
+INSERT INTO planning_planevent (plan_id, seq, revision, type, agent, payload, trace_id, created_at)
+SELECT bumped.id, bumped.event_seq, bumped.revision, %(type)s, %(agent)s, %(payload)s::jsonb, %(trace)s, %(now)s
+FROM bumped, moved
+RETURNING seq
+"""
+
+
+def _run_move_sql(
+    *,
+    plan_id: UUID | str,
+    revision: int,
+    agent: str,
+    values: Mapping[str, Any],
+    movable: list[str],
+    task_id: str | None,
+    event_type: str,
+    payload: Mapping[str, Any],
+    now: datetime,
+) -> bool:
+    """`_agent_run_move` on PostgreSQL: True when the run moved (and its event was appended)."""
+    assignments = ", ".join(
+        f"{column} = %(set_{column})s" + ("::jsonb" if column == "result" else "") for column in values
+    )
+    params: dict[str, Any] = {f"set_{column}": value for column, value in values.items()}
+    if values.get("result") is not None:
+        params["set_result"] = json.dumps(values["result"], cls=DjangoJSONEncoder)
+    params.update(
+        now=now, plan=str(plan_id), running=PlanStatus.RUNNING, revision=revision, agent=agent, movable=movable,
+        task=task_id, type=event_type, payload=json.dumps(dict(payload), cls=DjangoJSONEncoder),
+        trace=current_trace_id(),
+    )  # fmt: skip
+    owner = " AND run.task_id = %(task)s" if task_id is not None else ""
+    with connection.cursor() as cursor:
+        cursor.execute(_MOVE_SQL.format(assignments=assignments, owner=owner), params)
+        return cursor.fetchone() is not None
+
+
 ABANDONED = "The agent did not finish before the plan was assembled."
 
 
-def agent_runs_abandon(plan_id: UUID, *, revision: int, reason: str = ABANDONED) -> list[str]:
-    """Close a revision's unfinished runs as failed (call with the plan locked); returns their agents."""
+def agent_runs_abandon(
+    plan_id: UUID, *, revision: int, reason: str = ABANDONED, agents: list[str] | None = None
+) -> list[str]:
+    """Close a revision's unfinished runs as failed (call with the plan locked); returns their agents.
+    `agents` are those runs when the caller has just read them."""
     unfinished = AgentRun.objects.filter(plan_id=plan_id, revision=revision).exclude(status__in=AgentRun.ENDED)
-    agents = list(unfinished.values_list("agent", flat=True))
+    if agents is None:
+        agents = list(unfinished.values_list("agent", flat=True))
     for agent in agents:
         event_append(plan_id=plan_id, type="agent.failed", agent=agent, payload={"error": reason})
-    unfinished.update(status=AgentRunStatus.FAILED, error=reason, finished_at=timezone.now())
+    if agents:
+        unfinished.update(status=AgentRunStatus.FAILED, error=reason, finished_at=timezone.now())
     return agents
 
 
