@@ -4,12 +4,17 @@ Each weakly connected part of the graph becomes one chain in topological order, 
 parallel in the chord's header; e.g. {theme, cake←theme, venue, budget} gives
 chord([chain(theme, cake), venue, budget], planner). Signatures are immutable and carry only the
 plan id: an agent reads what it depends on from the database, not from the previous task's return.
+
+Plans finish as they go: the planner runs from its own queue and a chain's later steps from the
+follow-up queue, both consumed before the default queue that holds the first steps of new plans
+(settings: CELERY_TASK_ROUTES, CELERY_TASK_QUEUES).
 """
 
 from collections.abc import Mapping, Sequence
 
 from celery import chain, chord, group, signature
 from celery.canvas import Signature
+from django.conf import settings
 
 from .graph import topological_order
 
@@ -58,6 +63,9 @@ def plan_canvas(*, plan_id: str, graph: Mapping[str, Sequence[str]]) -> Signatur
     header = []
     for part in graph_components(graph):
         steps = [signature(agent_task_name(agent), args=(plan_id,), immutable=True) for agent in part]
+        for agent, step in zip(part[1:], steps[1:], strict=True):
+            if agent not in settings.AGENT_QUEUES:
+                step.set(queue=settings.CELERY_FOLLOWUP_QUEUE)
         header.append(steps[0] if len(steps) == 1 else chain(*steps))
     body = signature(PLANNER_TASK, args=(plan_id,), immutable=True)
     body.on_error(signature(RESCUE_TASK, args=(plan_id,), immutable=True))
