@@ -13,6 +13,7 @@ import environ
 from kombu import Exchange, Queue
 
 from partyproject.logs import logging_config
+from partyproject.redis_client import sentinel_addresses
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -143,14 +144,27 @@ else:
 # and point everything at it (see partyproject/embedded.py).
 REDIS_URL = env("REDIS_URL", default="")
 
+# Any Redis URL here may name Sentinels instead (sentinel://host1:26379;sentinel://host2:26379/db) with
+# the master's name in REDIS_SENTINEL_MASTER: clients then follow a failover (partyproject/redis_client.py).
+REDIS_SENTINEL_MASTER = env("REDIS_SENTINEL_MASTER", default="mymaster")
+_cache_url = env("CACHE_URL", default=REDIS_URL or "redis://127.0.0.1:6379/0")
 CACHES = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": env("CACHE_URL", default=REDIS_URL or "redis://127.0.0.1:6379/0"),
+        "LOCATION": _cache_url,
         "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient", "IGNORE_EXCEPTIONS": False},
         "KEY_PREFIX": "partyplanner",
     }
 }
+if _cache_url.startswith("sentinel://"):
+    _sentinels, _cache_db = sentinel_addresses(_cache_url)
+    DJANGO_REDIS_CONNECTION_FACTORY = "django_redis.pool.SentinelConnectionFactory"
+    CACHES["default"]["LOCATION"] = f"redis://{REDIS_SENTINEL_MASTER}/{_cache_db}"
+    CACHES["default"]["OPTIONS"] = {
+        **CACHES["default"]["OPTIONS"],
+        "CLIENT_CLASS": "django_redis.client.SentinelClient",
+        "SENTINELS": _sentinels,
+    }
 
 # --- Live events and the outbound event bus (docs/events.md) -------------------------------------------
 # The channel layer only carries wake-ups ("plan X has new events"); subscribers read the event log.
@@ -164,7 +178,18 @@ CHANNEL_LAYERS = {
     "default": (
         {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {**CHANNEL_LAYER_OPTIONS, "hosts": [CHANNEL_LAYER_URL]},
+            "CONFIG": {
+                **CHANNEL_LAYER_OPTIONS,
+                "hosts": [
+                    {
+                        "sentinels": sentinel_addresses(CHANNEL_LAYER_URL)[0],
+                        "master_name": REDIS_SENTINEL_MASTER,
+                        "db": sentinel_addresses(CHANNEL_LAYER_URL)[1],
+                    }
+                    if CHANNEL_LAYER_URL.startswith("sentinel://")
+                    else CHANNEL_LAYER_URL
+                ],
+            },
         }
         if CHANNEL_LAYER_URL
         else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
@@ -294,25 +319,25 @@ CELERY_TASK_ROUTES = {
 }
 _broker_scheme = CELERY_BROKER_URL.partition("://")[0]
 # RabbitMQ: quorum queues (replicated, at-least-once dead-lettering), publisher confirms, and a topic
-# exchange per queue so that countdown retries use Celery's native delayed delivery (quorum queues have
-# no per-message TTL of their own; a direct exchange would hold the retry in the worker instead).
+# exchange per queue so that countdown retries use Celery's native delayed delivery (a direct exchange
+# would hold the retry in the worker instead). Redis keeps Celery's direct exchanges: an exchange keeps
+# its type in the broker, and a topic lookup would also match the direct bindings already stored there.
 CELERY_BROKER_IS_AMQP = _broker_scheme in {"amqp", "amqps", "pyamqp"}
+_exchange_type = "topic" if CELERY_BROKER_IS_AMQP else "direct"
 CELERY_TASK_QUEUES = [
     Queue(
         name,
-        Exchange(name, type="topic"),
+        Exchange(name, type=_exchange_type),
         routing_key=name,
         queue_arguments={"x-queue-type": "quorum"} if CELERY_BROKER_IS_AMQP else None,
     )
     for name in CELERY_QUEUE_NAMES
 ]
 CELERY_TASK_DEFAULT_EXCHANGE = CELERY_TASK_DEFAULT_QUEUE
-CELERY_TASK_DEFAULT_EXCHANGE_TYPE = "topic"
+CELERY_TASK_DEFAULT_EXCHANGE_TYPE = _exchange_type
 CELERY_TASK_DEFAULT_ROUTING_KEY = CELERY_TASK_DEFAULT_QUEUE
 CELERY_TASK_DEFAULT_QUEUE_TYPE = "quorum" if CELERY_BROKER_IS_AMQP else "classic"
-# Redis Sentinel: CELERY_BROKER_URL / CELERY_RESULT_BACKEND / REDIS_URL may be
-# "sentinel://host1:26379;sentinel://host2:26379/0" with REDIS_SENTINEL_MASTER naming the master.
-REDIS_SENTINEL_MASTER = env("REDIS_SENTINEL_MASTER", default="mymaster")
+# Redis Sentinel (see the Redis section): kombu and the result backend take the master's name as an option.
 _sentinel_options = {"master_name": REDIS_SENTINEL_MASTER}
 if CELERY_BROKER_IS_AMQP:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
