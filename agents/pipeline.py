@@ -5,12 +5,17 @@ parallel in the chord's header; e.g. {theme, cake←theme, venue, budget} gives
 chord([chain(theme, cake), venue, budget], planner). Signatures are immutable and carry only the
 plan id and the revision they run for: an agent reads what it depends on from the database, not from
 the previous task's return, and a task whose revision the plan no longer runs does nothing.
+
+Plans finish as they go: the planner runs from its own queue and a chain's later steps from the
+follow-up queue, both consumed before the default queue that holds the first steps of new plans
+(settings: CELERY_TASK_ROUTES, CELERY_TASK_QUEUES).
 """
 
 from collections.abc import Mapping, Sequence
 
 from celery import chain, chord, group, signature
 from celery.canvas import Signature
+from django.conf import settings
 
 from .graph import topological_order
 
@@ -60,6 +65,9 @@ def plan_canvas(*, plan_id: str, graph: Mapping[str, Sequence[str]], revision: i
     header = []
     for part in graph_components(graph):
         steps = [signature(agent_task_name(agent), args=(plan_id,), kwargs=kwargs, immutable=True) for agent in part]
+        for agent, step in zip(part[1:], steps[1:], strict=True):
+            if agent not in settings.AGENT_QUEUES:
+                step.set(queue=settings.CELERY_FOLLOWUP_QUEUE)
         header.append(steps[0] if len(steps) == 1 else chain(*steps))
     body = signature(PLANNER_TASK, args=(plan_id,), kwargs=kwargs, immutable=True)
     body.on_error(signature(RESCUE_TASK, args=(plan_id,), kwargs=kwargs, immutable=True))

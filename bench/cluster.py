@@ -412,3 +412,19 @@ def celery_use(url: str) -> None:
     if hasattr(app._local, "backend"):
         del app._local.backend
     redis_client_reset()
+
+
+RABBITMQ_URL = os.environ.get("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672")
+
+
+def rabbitmq_vhost_url(vhost: str) -> str:
+    """The URL of a RabbitMQ virtual host of our own on the machine's RabbitMQ (created with rabbitmqctl,
+    emptied of queues left from an earlier run), so that runs never share queues with anyone else."""
+    subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], capture_output=True, check=False)
+    subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], capture_output=True, check=True)
+    subprocess.run(
+        ["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
+        capture_output=True,
+        check=True,
+    )
+    return f"{RABBITMQ_URL.rstrip('/')}/{vhost}"

@@ -1,10 +1,15 @@
 """End-to-end benchmark of the planning pipeline against the bare-chord floor, on the same broker.
 
-Prints one JSON object. Uses the configured DATABASE_URL and REDIS_URL (PostgreSQL and Redis for
-meaningful figures), or the embedded default when REDIS_URL is unset, and starts its own worker:
+Prints one JSON object: idle latency and burst throughput of plans against bare chords (four no-op
+header tasks and a no-op callback) in the same run, SQL statements per plan (web and worker paths), and
+the burst's median plan latency over its duration (0.5 or less when plans finish as they go, near 1
+when they all finish together at the end). Uses the configured DATABASE_URL and REDIS_URL (PostgreSQL
+and Redis for meaningful figures), or the embedded default when REDIS_URL is unset, and starts its own
+worker. `--broker rabbitmq` takes RabbitMQ as the broker (quorum queues, publisher confirms; results
+stay in Redis):
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/partyplanner_bench REDIS_URL=redis://127.0.0.1:6379/5 \
-        .venv/bin/python bench/pipeline.py --plans 200 --idle 20
+        .venv/bin/python bench/pipeline.py --plans 200 --idle 20 [--broker rabbitmq]
 """
 
 import argparse
@@ -18,14 +23,36 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "partyproject.settings.dev")
 
-import django
+from bench.cluster import rabbitmq_vhost_url
+
+BROKERS = ("redis", "rabbitmq")
+
+
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--plans", type=int, default=200, help="plans (and floor chords) in the burst")
+    parser.add_argument("--idle", type=int, default=20, help="plans (and floor chords) submitted one at a time")
+    parser.add_argument("--concurrency", type=int, default=2, help="worker processes")
+    parser.add_argument("--broker", choices=BROKERS, default="redis", help="the broker (results stay in Redis)")
+    parser.add_argument("--rabbitmq-vhost", default="partyplanner_bench", help="RabbitMQ virtual host to use")
+    return parser.parse_args()
+
+
+ARGS = arguments()
+if ARGS.broker == "rabbitmq":
+    os.environ["CELERY_BROKER_URL"] = rabbitmq_vhost_url(ARGS.rabbitmq_vhost)
+
+import django  # noqa: E402
 
 django.setup()
 
 from celery import chord, group, signature  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.db.models import Count  # noqa: E402
 
 from agents import cli, services  # noqa: E402
+from bench.sql_count import StatementCounter, sql_read, sql_reset  # noqa: E402
+from partyproject.celery import app  # noqa: E402
 from partyproject.embedded import EmbeddedServices, redis_use  # noqa: E402
 from planning.models import Plan, PlanEvent  # noqa: E402
 
@@ -62,12 +89,17 @@ def pipeline_idle(user, count: int) -> list[float]:
 
 
 def pipeline_burst(user, count: int) -> dict:
-    """Submit `count` plans at once and measure until the last one has ended."""
+    """Submit `count` plans at once and measure until the last one has ended; count the SQL statements
+    of the web path (here) and of the worker path (bench.sql_count in the worker)."""
+    web = StatementCounter()
+    sql_reset()
     started = time.monotonic()
-    ids = [services.plan_create(owner=user, text=REQUESTS[i % len(REQUESTS)]).id for i in range(count)]
+    with connection.execute_wrapper(web):
+        ids = [services.plan_create(owner=user, text=REQUESTS[i % len(REQUESTS)]).id for i in range(count)]
     submitted = time.monotonic() - started
     wait_all(ids, 600)
     elapsed = time.monotonic() - started
+    worker = sql_read()
     plans = Plan.objects.filter(pk__in=ids)
     events = PlanEvent.objects.filter(plan_id__in=ids).count()
     outcomes = dict(plans.values_list("status").annotate(n=Count("id")))
@@ -81,7 +113,27 @@ def pipeline_burst(user, count: int) -> dict:
         "events_per_second": round(events / elapsed, 1),
         "latency_ms_p50": round(percentile(latencies, 0.5), 1),
         "latency_ms_p99": round(percentile(latencies, 0.99), 1),
+        "median_latency_over_duration": round(statistics.median(latencies) / 1000 / elapsed, 2),
+        "sql_per_plan": {
+            "total": round((web.count + sum(worker["statements"].values())) / count, 1),
+            "web": round(web.count / count, 1),
+            **{
+                name.removeprefix("agents."): round(statements / count, 1)
+                for name, statements in sorted(worker["statements"].items())
+            },
+        },
     }
+
+
+def floor_idle(count: int) -> list[float]:
+    """Bare chords one at a time: latency from publishing to the callback's result."""
+    noop = signature("bench.noop", immutable=True)
+    latencies = []
+    for _ in range(count):
+        started = time.monotonic()
+        chord(group([noop.clone() for _ in range(4)]), noop.clone()).apply_async().get(timeout=60)
+        latencies.append((time.monotonic() - started) * 1000)
+    return latencies
 
 
 def floor_burst(count: int) -> dict:
@@ -96,36 +148,39 @@ def floor_burst(count: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--plans", type=int, default=200, help="plans (and floor chords) in the burst")
-    parser.add_argument("--idle", type=int, default=20, help="plans submitted one at a time")
-    parser.add_argument("--concurrency", type=int, default=2, help="worker processes")
-    args = parser.parse_args()
-
+    args = ARGS
     cli.database_prepare()
     user = cli.demo_user_ensure(username="bench")
     embedded = cli.is_embedded()
     with EmbeddedServices(concurrency=args.concurrency) as running:
         if embedded:
             redis_use(running.start_broker())
-        running.start_worker(extra_args=["--include", "bench.floor_tasks"])
+        app.control.purge()
+        running.start_worker(extra_args=["--include", "bench.floor_tasks,bench.sql_count"])
         floor_burst(10)
         pipeline_idle(user, 3)
+        floor_idle_ms = floor_idle(args.idle)
         idle = pipeline_idle(user, args.idle)
         floor = floor_burst(args.plans)
         burst = pipeline_burst(user, args.plans)
+    floor_p50 = statistics.median(floor_idle_ms)
     report = {
-        "broker": "embedded valkey-server" if embedded else "redis",
+        "broker": "embedded valkey-server" if embedded else args.broker,
+        "result_backend": "redis",
         "database": django.db.connection.vendor,
         "worker": f"prefork -c {args.concurrency}",
+        "cpus": os.cpu_count(),
         "idle": {
             "plans": args.idle,
             "latency_ms_p50": round(statistics.median(idle), 1),
             "latency_ms_p99": round(percentile(idle, 0.99), 1),
+            "floor_latency_ms_p50": round(floor_p50, 1),
+            "floor_latency_ms_p99": round(percentile(floor_idle_ms, 0.99), 1),
         },
         "burst": burst,
         "floor": floor,
         "pipeline_over_floor": round(burst["plans_per_second"] / floor["chords_per_second"], 2),
+        "idle_latency_over_floor": round(statistics.median(idle) / floor_p50, 1),
     }
     print(json.dumps(report, indent=2))
 

@@ -101,6 +101,7 @@ class EmbeddedServices:
         self._stopping = threading.Event()
         self._workdir = tempfile.TemporaryDirectory(prefix="partyplanner-broker-")
         self.redis_url = ""
+        self._workers = 0
 
     def __enter__(self) -> "EmbeddedServices":
         return self
@@ -122,22 +123,32 @@ class EmbeddedServices:
         return self.redis_url
 
     def start_worker(
-        self, env: Mapping[str, str] | None = None, extra_args: Sequence[str] = (), *, supervise: bool = False
+        self,
+        env: Mapping[str, str] | None = None,
+        extra_args: Sequence[str] = (),
+        *,
+        supervise: bool = False,
+        name: str = "",
+        queues: Sequence[str] = (),
     ) -> subprocess.Popen:
-        """Start a Celery worker (prefork) for this project; returns once it answers a ping. With
-        `supervise`, a worker that exits on its own is started again (as compose's restart policy does)."""
+        """Start a Celery worker (prefork) for this project; returns once it answers a ping. It consumes
+        every queue of the settings (CELERY_TASK_QUEUES, in their order) unless `queues` names some; each
+        worker gets a node name of its own (`name`@host). With `supervise`, a worker that exits on its own
+        is started again (as compose's restart policy does)."""
         from partyproject.celery import app
 
+        self._workers += 1
+        node = f"{name or f'embedded-{os.getpid()}-{self._workers}'}@{socket.gethostname()}"
         command = [
             sys.executable, "-m", "celery", "-A", "partyproject", "worker", "--pool", "prefork",
-            "--concurrency", str(self.concurrency), "--loglevel", "INFO",
-            "--hostname", f"embedded-{os.getpid()}@%h", *extra_args,
+            "--concurrency", str(self.concurrency), "--loglevel", "INFO", "--hostname", node,
+            *(["--queues", ",".join(queues)] if queues else []), *extra_args,
         ]  # fmt: skip
-        process = self._spawn(command, "worker", env=env)
+        process = self._spawn(command, node.partition("@")[0] if name else "worker", env=env)
         wait_until(
-            lambda: process.poll() is None and app.control.ping(timeout=0.5),
+            lambda: process.poll() is None and app.control.ping(destination=[node], timeout=0.5),
             timeout=60,
-            what="the Celery worker to answer a ping",
+            what=f"the Celery worker {node} to answer a ping",
             interval=0.5,
         )
         if supervise:

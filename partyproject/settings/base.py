@@ -10,8 +10,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from kombu import Exchange, Queue
 
 from partyproject.logs import logging_config
+from partyproject.redis_client import sentinel_addresses
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -142,14 +144,27 @@ else:
 # and point everything at it (see partyproject/embedded.py).
 REDIS_URL = env("REDIS_URL", default="")
 
+# Any Redis URL here may name Sentinels instead (sentinel://host1:26379;sentinel://host2:26379/db) with
+# the master's name in REDIS_SENTINEL_MASTER: clients then follow a failover (partyproject/redis_client.py).
+REDIS_SENTINEL_MASTER = env("REDIS_SENTINEL_MASTER", default="mymaster")
+_cache_url = env("CACHE_URL", default=REDIS_URL or "redis://127.0.0.1:6379/0")
 CACHES = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": env("CACHE_URL", default=REDIS_URL or "redis://127.0.0.1:6379/0"),
+        "LOCATION": _cache_url,
         "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient", "IGNORE_EXCEPTIONS": False},
         "KEY_PREFIX": "partyplanner",
     }
 }
+if _cache_url.startswith("sentinel://"):
+    _sentinels, _cache_db = sentinel_addresses(_cache_url)
+    DJANGO_REDIS_CONNECTION_FACTORY = "django_redis.pool.SentinelConnectionFactory"
+    CACHES["default"]["LOCATION"] = f"redis://{REDIS_SENTINEL_MASTER}/{_cache_db}"
+    CACHES["default"]["OPTIONS"] = {
+        **CACHES["default"]["OPTIONS"],
+        "CLIENT_CLASS": "django_redis.client.SentinelClient",
+        "SENTINELS": _sentinels,
+    }
 
 # --- Live events and the outbound event bus (docs/events.md) -------------------------------------------
 # The channel layer only carries wake-ups ("plan X has new events"); subscribers read the event log.
@@ -163,7 +178,18 @@ CHANNEL_LAYERS = {
     "default": (
         {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {**CHANNEL_LAYER_OPTIONS, "hosts": [CHANNEL_LAYER_URL]},
+            "CONFIG": {
+                **CHANNEL_LAYER_OPTIONS,
+                "hosts": [
+                    {
+                        "sentinels": sentinel_addresses(CHANNEL_LAYER_URL)[0],
+                        "master_name": REDIS_SENTINEL_MASTER,
+                        "db": sentinel_addresses(CHANNEL_LAYER_URL)[1],
+                    }
+                    if CHANNEL_LAYER_URL.startswith("sentinel://")
+                    else CHANNEL_LAYER_URL
+                ],
+            },
         }
         if CHANNEL_LAYER_URL
         else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
@@ -266,19 +292,78 @@ _longest_task = max(
     ),
 )
 CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=_longest_task + 10)
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
-    "unacked_restore_throttle": 1,
-    "socket_connect_timeout": CELERY_REDIS_SOCKET_CONNECT_TIMEOUT,
-    "socket_timeout": CELERY_REDIS_SOCKET_TIMEOUT,
-    "socket_keepalive": True,
-    "health_check_interval": 10,
+# Queues, consumed in this order (a worker started without -Q consumes them all): chord callbacks
+# finish plans; follow-up steps of a chain (cake after theme) move started plans on; periodic work; then
+# the first steps of new plans in the default queue. With Redis a worker checks them in this fixed order
+# ("priority"); the default round robin would let new plans' work overtake plans already started.
+CELERY_PLANNER_QUEUE = "planner"
+CELERY_FOLLOWUP_QUEUE = "followup"
+CELERY_MAINTENANCE_QUEUE = "maintenance"
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+# Agent classes routed to queues of their own (JSON: agent -> queue), e.g. {"venue": "venue"}, so that
+# a worker node can be given to them (`celery worker -Q venue -n venue@%h`); such an agent keeps its
+# queue whether it starts a chain or follows another step.
+AGENT_QUEUES = env.json("AGENT_QUEUES", default={})
+CELERY_QUEUE_NAMES = list(
+    dict.fromkeys(
+        (
+            CELERY_PLANNER_QUEUE,
+            CELERY_FOLLOWUP_QUEUE,
+            CELERY_MAINTENANCE_QUEUE,
+            *AGENT_QUEUES.values(),
+            CELERY_TASK_DEFAULT_QUEUE,
+        )
+    )
+)
+CELERY_TASK_ROUTES = {
+    "agents.planner": {"queue": CELERY_PLANNER_QUEUE},
+    "agents.plan_rescue": {"queue": CELERY_PLANNER_QUEUE},
+    "agents.reconcile": {"queue": CELERY_MAINTENANCE_QUEUE},
+    "agents.dispatch_sweep": {"queue": CELERY_MAINTENANCE_QUEUE},
+    "agents.dead_letter_record": {"queue": CELERY_MAINTENANCE_QUEUE},
+    **{f"agents.{agent}": {"queue": queue} for agent, queue in AGENT_QUEUES.items()},
 }
+_broker_scheme = CELERY_BROKER_URL.partition("://")[0]
+# RabbitMQ: quorum queues (replicated, at-least-once dead-lettering), publisher confirms, and a topic
+# exchange per queue so that countdown retries use Celery's native delayed delivery (a direct exchange
+# would hold the retry in the worker instead). Redis keeps Celery's direct exchanges: an exchange keeps
+# its type in the broker, and a topic lookup would also match the direct bindings already stored there.
+CELERY_BROKER_IS_AMQP = _broker_scheme in {"amqp", "amqps", "pyamqp"}
+_exchange_type = "topic" if CELERY_BROKER_IS_AMQP else "direct"
+CELERY_TASK_QUEUES = [
+    Queue(
+        name,
+        Exchange(name, type=_exchange_type),
+        routing_key=name,
+        queue_arguments={"x-queue-type": "quorum"} if CELERY_BROKER_IS_AMQP else None,
+    )
+    for name in CELERY_QUEUE_NAMES
+]
+CELERY_TASK_DEFAULT_EXCHANGE = CELERY_TASK_DEFAULT_QUEUE
+CELERY_TASK_DEFAULT_EXCHANGE_TYPE = _exchange_type
+CELERY_TASK_DEFAULT_ROUTING_KEY = CELERY_TASK_DEFAULT_QUEUE
+CELERY_TASK_DEFAULT_QUEUE_TYPE = "quorum" if CELERY_BROKER_IS_AMQP else "classic"
+# Redis Sentinel (see the Redis section): kombu and the result backend take the master's name as an option.
+_sentinel_options = {"master_name": REDIS_SENTINEL_MASTER}
+if CELERY_BROKER_IS_AMQP:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
+    CELERY_BROKER_HEARTBEAT = 10
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+        "unacked_restore_throttle": 1,
+        "queue_order_strategy": env("CELERY_QUEUE_ORDER_STRATEGY", default="priority"),
+        "socket_connect_timeout": CELERY_REDIS_SOCKET_CONNECT_TIMEOUT,
+        "socket_timeout": CELERY_REDIS_SOCKET_TIMEOUT,
+        "socket_keepalive": True,
+        "health_check_interval": 10,
+        **(_sentinel_options if _broker_scheme == "sentinel" else {}),
+    }
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
     "retry_policy": {"max_retries": 3, "interval_start": 0, "interval_step": 0.5, "interval_max": 1},
+    **(_sentinel_options if CELERY_RESULT_BACKEND.startswith("sentinel://") else {}),
 }
-CELERY_TASK_DEFAULT_QUEUE = "celery"
 # Keep Django's LOGGING (structured, see Logging below) in the worker instead of Celery's own format.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 

@@ -100,8 +100,9 @@ def private_queue():
 
 
 def enqueue(count: int) -> None:
+    """Messages waiting in the default queue (where new plans' agents wait; reconcile has its own queue)."""
     for _ in range(count):
-        celery_app.send_task("agents.reconcile", ignore_result=True)
+        celery_app.send_task("agents.reconcile", ignore_result=True, queue=celery_app.conf.task_default_queue)
 
 
 def test_new_plans_get_503_with_retry_after_once_the_backlog_passes_the_bound(

@@ -45,3 +45,29 @@ def test_canvas_is_a_chord_with_a_chain_in_its_header_and_the_planner_as_callbac
     assert [step.task for step in header[0].tasks] == ["agents.theme", "agents.cake"]
     assert [sig.task for sig in header[1:]] == ["agents.venue", "agents.budget"]
     assert all(step.immutable and step.args == ("p1",) for step in [*header[0].tasks, *header[1:]])
+
+
+def routed_queue(sig) -> str:
+    """The queue Celery's router sends `sig` to, from its own options and the task routes."""
+    from partyproject.celery import app
+
+    return app.amqp.router.route(dict(sig.options), sig.task)["queue"].name
+
+
+def test_plans_finish_as_they_go_callbacks_and_later_steps_have_queues_ahead_of_new_work():
+    from partyproject.celery import app
+
+    canvas = plan_canvas(plan_id="p1", graph=FULL_GRAPH)
+    theme, cake = canvas.tasks[0].tasks
+    assert routed_queue(canvas.body) == "planner"
+    assert routed_queue(canvas.body.options["link_error"][0]) == "planner"
+    assert routed_queue(theme) == routed_queue(canvas.tasks[1]) == "celery", "first steps of a new plan"
+    assert routed_queue(cake) == "followup", "a later step of a started plan"
+    assert [queue.name for queue in app.conf.task_queues] == ["planner", "followup", "maintenance", "celery"]
+    assert app.conf.broker_transport_options["queue_order_strategy"] == "priority"
+
+
+def test_an_agent_class_with_a_queue_of_its_own_keeps_it_as_a_later_step(settings):
+    settings.AGENT_QUEUES = {"cake": "cake"}
+    cake = plan_canvas(plan_id="p1", graph=FULL_GRAPH).tasks[0].tasks[1]
+    assert "queue" not in cake.options, "its route (CELERY_TASK_ROUTES from AGENT_QUEUES) decides"
