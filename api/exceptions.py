@@ -22,7 +22,7 @@ from rest_framework.views import exception_handler
 
 from agents.analyzer import BriefOutOfRange
 
-from .errors import RequestTooLarge, ServiceUnavailable
+from .errors import RequestTooLarge, ServiceUnavailable, Unprocessable
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,10 @@ def _as_api_exception(exc: Exception) -> Exception:
         fields = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         return exceptions.ValidationError(fields)
     if isinstance(exc, BriefOutOfRange):
-        return exceptions.ValidationError({exc.field: [exc.message]})
+        # Well-formed and schema-valid, but it describes a party beyond what we can plan: 422, not 400.
+        refused = Unprocessable(exc.message, code="out_of_range")
+        refused.extra = {"fields": {exc.field: [exc.message]}}
+        return refused
     if isinstance(exc, OUTAGES):
         logger.exception("A backing service is unavailable")
         return ServiceUnavailable()
@@ -79,8 +82,7 @@ def _as_api_exception(exc: Exception) -> Exception:
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, reshaped; an unreachable database or Redis answers 503 with Retry-After, not 500."""
-    # A brief beyond the analyzer's limits explains itself in its own words.
-    message = exc.message if isinstance(exc, BriefOutOfRange) else "The request is not valid."
+    message = "The request is not valid."
     exc = _as_api_exception(exc)
     response = exception_handler(exc, context)
     if response is None:

@@ -163,7 +163,7 @@ class PlanDetailApi(APIView):
     with its internals. Only the owner edits.
     """
 
-    error_statuses = (409,)
+    error_statuses = (409, 422)
 
     @extend_schema(responses={200: PlanDetailSerializer})
     def get(self, request: Request, plan_id) -> Response:

@@ -23,7 +23,7 @@ GRAPH = {"venue": []}
 def waiting_plan(owner) -> Plan:
     """A running plan whose initial dispatch waits for admission, written directly (nothing is published)."""
     plan = Plan.objects.create(owner=owner, status="running")
-    services.dispatch_enqueue(plan_id=plan.id, graph=GRAPH, reason="initial", waiting=True)
+    services.dispatch_enqueue(plan_id=plan.id, revision=1, graph=GRAPH, reason="initial", waiting=True)
     return plan
 
 
@@ -71,7 +71,7 @@ def test_concurrent_new_plans_and_admitters_never_exceed_a_users_cap(db):
         with transaction.atomic():
             Plan.objects.filter(pk=plan.pk).update(status="running")
             admitted = services.plan_admission_decide(plan_id=plan.id, owner_id=owner.pk)
-            services.dispatch_enqueue(plan_id=plan.id, graph=GRAPH, reason="initial", waiting=not admitted)
+            services.dispatch_enqueue(plan_id=plan.id, revision=1, graph=GRAPH, reason="initial", waiting=not admitted)
         return admitted
 
     calls = [new_plan, lambda: bool(services.dispatch_admit(owner_id=owner.pk))] * 4

@@ -127,14 +127,14 @@ def test_bad_input_gets_400_with_field_errors_and_writes_nothing(api, payload, f
         ("birthday party, 20 people, budget $1", "budget", "A budget of $1 is outside what we can plan with"),
     ],
 )
-def test_a_request_beyond_the_limits_in_words_gets_400_and_writes_nothing(
+def test_a_request_beyond_the_limits_in_words_gets_422_and_writes_nothing(
     catalog, api, django_capture_on_commit_callbacks, text, field, message
 ):
     with django_capture_on_commit_callbacks(execute=False) as dispatched:
         response = api.post("/api/v1/plans/", {"text": text}, format="json")
-    assert response.status_code == 400, response.content
+    assert response.status_code == 422, response.content
     error = response.json()["error"]
-    assert error["code"] == "invalid"
+    assert error["code"] == "out_of_range"
     assert error["message"].startswith(message)
     assert list(error["fields"]) == [field] and error["fields"][field][0].startswith(message)
     assert Plan.objects.count() == 0 and PlanEvent.objects.count() == 0 and PlanDispatch.objects.count() == 0
