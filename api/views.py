@@ -185,12 +185,8 @@ class PlanDetailApi(APIView):
         "`stale_version` with `current_version`; a cancelled plan answers 409.",
     )
     def patch(self, request: Request, plan_id) -> Response:
-        serializer = PlanEditInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
+        data, version = change_input(request, plan_id, PlanEditInputSerializer)
         pin, exclude = data.pop("pin", None), data.pop("exclude", None)
-        version = expected_version(request, data.pop("version", None))
-        own_plan_or_404(request, plan_id)
         with plan_conflicts():
             outcome = services.plan_edit(
                 plan_id=plan_id, author=request.user, fields=data, pin=pin, exclude=exclude, expected_version=version
@@ -210,10 +206,7 @@ class PlanCancelApi(APIView):
         description="409 `conflict` for a plan that has already ended; 409 `stale_version` for a stale version.",
     )
     def post(self, request: Request, plan_id) -> Response:
-        serializer = PlanChangeInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        version = expected_version(request, serializer.validated_data.get("version"))
-        own_plan_or_404(request, plan_id)
+        _, version = change_input(request, plan_id, PlanChangeInputSerializer)
         with plan_conflicts():
             services.plan_cancel(plan_id=plan_id, expected_version=version)
         plan = selectors.plan_get(user=request.user, plan_id=plan_id)
@@ -233,14 +226,11 @@ class PlanRetryApi(APIView):
         "(`change.waits_until`). 409 for a plan that is not partial or failed, or has no failed agent.",
     )
     def post(self, request: Request, plan_id) -> Response:
-        serializer = PlanRetryInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        version = expected_version(request, serializer.validated_data.get("version"))
-        own_plan_or_404(request, plan_id)
+        data, version = change_input(request, plan_id, PlanRetryInputSerializer)
         with plan_conflicts():
             outcome = services.plan_retry(
                 plan_id=plan_id,
-                agents=serializer.validated_data.get("agents"),
+                agents=data.get("agents"),
                 author=request.user,
                 expected_version=version,
             )
@@ -270,10 +260,16 @@ class PlanRevisionDetailApi(APIView):
         return Response(PlanRevisionDetailSerializer(revision, context=context).data)
 
 
-def own_plan_or_404(request: Request, plan_id) -> None:
-    """404 unless the caller owns the plan (support staff read plans but do not change them)."""
+def change_input(request: Request, plan_id, serializer_class) -> tuple[dict, int | None]:
+    """A change's validated body (without `version`) and the version it is based on; 404 unless the caller
+    owns the plan (support staff read plans but do not change them)."""
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    data = dict(serializer.validated_data)
+    version = expected_version(request, data.pop("version", None))
     if not selectors.plan_list(user=request.user).filter(pk=plan_id).exists():
         raise Http404
+    return data, version
 
 
 def readable_plan_or_404(request: Request, plan_id) -> Plan:

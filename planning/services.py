@@ -519,6 +519,20 @@ def plan_lock_values(plan_id: UUID | str) -> dict[str, Any] | None:
     return Plan.objects.select_for_update().filter(pk=plan_id).values("status", "revision", "version").first()
 
 
+def plan_lock_checked(plan_id: UUID | str, *, expected_version: int | None) -> dict[str, Any]:
+    """`plan_lock_values` for a change based on `expected_version` (None: any): raises Plan.DoesNotExist
+    for a missing plan and ConcurrentUpdate, with the current version, for a stale one."""
+    locked = plan_lock_values(plan_id)
+    if locked is None:
+        raise Plan.DoesNotExist(f"Plan {plan_id} does not exist.")
+    if expected_version is not None and locked["version"] != expected_version:
+        raise ConcurrentUpdate(
+            f"Plan {plan_id} is at version {locked['version']}, not {expected_version}.",
+            current_version=locked["version"],
+        )
+    return locked
+
+
 def plan_record(*, owner, text: str, fields: Mapping[str, Any], selection_arm: str = "") -> Plan:
     """A new plan as received, with its revision 1 (call inside the transaction that goes on to analyse it)."""
     plan = Plan.objects.create(owner=owner, request_text=text, request_fields=dict(fields), selection_arm=selection_arm)
@@ -830,14 +844,7 @@ def revision_open(
     results can never mix into the new revision (its tasks find the revision changed and do nothing).
     Raises ConcurrentUpdate when `expected_version` is stale, IllegalTransition for a cancelled plan.
     """
-    locked = plan_lock_values(plan_id)
-    if locked is None:
-        raise Plan.DoesNotExist(f"Plan {plan_id} does not exist.")
-    if expected_version is not None and locked["version"] != expected_version:
-        raise ConcurrentUpdate(
-            f"Plan {plan_id} is at version {locked['version']}, not {expected_version}.",
-            current_version=locked["version"],
-        )
+    locked = plan_lock_checked(plan_id, expected_version=expected_version)
     status, current = locked["status"], locked["revision"]
     if status not in REVISABLE:
         raise IllegalTransition(status, PlanStatus.RUNNING)
@@ -889,14 +896,7 @@ def plan_cancel(*, plan_id: UUID, expected_version: int | None = None) -> list[s
     Returns the agents that were cancelled. Raises IllegalTransition for an ended plan, ConcurrentUpdate
     for a stale `expected_version`, Plan.DoesNotExist for a missing plan."""
     with transaction.atomic():
-        locked = plan_lock_values(plan_id)
-        if locked is None:
-            raise Plan.DoesNotExist(f"Plan {plan_id} does not exist.")
-        if expected_version is not None and locked["version"] != expected_version:
-            raise ConcurrentUpdate(
-                f"Plan {plan_id} is at version {locked['version']}, not {expected_version}.",
-                current_version=locked["version"],
-            )
+        locked = plan_lock_checked(plan_id, expected_version=expected_version)
         if PlanStatus.CANCELLED not in Plan.TRANSITIONS[locked["status"]]:
             raise IllegalTransition(locked["status"], PlanStatus.CANCELLED)
         agents = agent_runs_cancel(plan_id=plan_id, revision=locked["revision"], reason="The plan was cancelled.")
