@@ -1,0 +1,317 @@
+"""API load benchmark: a production-like server under many concurrent clients.
+
+Starts gunicorn with partyproject/gunicorn.py (production settings, DEBUG off, PostgreSQL, Redis) and a Celery
+worker (for the POST case), prepares users and finished plans in its own database, then runs each scenario
+at each client count from this process (an asyncio client, keep-alive connections, one coroutine per client):
+
+- health: GET /api/v1/health/ (no authentication, no database: the floor);
+- detail: GET one plan (a finished plan, JWT, full body);
+- detail_304: the same with If-None-Match (the cached-representation path);
+- list: GET the caller's plans (first page);
+- create: POST a plan (the broker's queue is purged between runs, so the worker's backlog does not grow).
+
+Prints one JSON object: req/s, p50/p95/p99 latency (ms) and errors per scenario and client count, ratios to
+the health floor of the same run, the goals of issue 17, and the client's own CPU per request.
+
+    REDIS_URL=redis://127.0.0.1:6379/5 CACHE_URL=redis://127.0.0.1:6379/6 \\
+        .venv/bin/python bench/api.py --clients 50,200 --duration 10
+
+DATABASE_URL defaults to postgres://postgres@127.0.0.1:5432/partyplanner_bench_api (created if missing).
+`--server` picks the gunicorn worker class: uvicorn (the config's default, ASGI), sync or gthread.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import resource
+import secrets
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/partyplanner_bench_api"
+os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "partyproject.settings.dev")
+os.environ["DJANGO_DEBUG"] = "false"
+
+import aiohttp  # noqa: E402
+import django  # noqa: E402
+import environ  # noqa: E402
+import psycopg  # noqa: E402
+
+
+def database_ensure(url: str) -> None:
+    """Create the benchmark's database if it does not exist yet."""
+    config = environ.Env.db_url_config(url)
+    admin = f"host={config['HOST']} port={config['PORT'] or 5432} user={config['USER']} dbname=postgres"
+    with psycopg.connect(admin, autocommit=True) as connection:
+        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (config["NAME"],)).fetchone():
+            connection.execute(f'CREATE DATABASE "{config["NAME"]}"')
+
+
+database_ensure(os.environ["DATABASE_URL"])
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.db import transaction  # noqa: E402
+
+from agents import cli, services  # noqa: E402
+from bench.pipeline import REQUESTS, percentile, wait_all  # noqa: E402
+from partyproject.celery import app  # noqa: E402
+from partyproject.embedded import EmbeddedServices, free_port, wait_until  # noqa: E402
+from planning.models import AgentRun, Plan  # noqa: E402
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+PASSWORD = "bench-api-" + "x" * 12
+SCENARIOS = ("health", "detail", "detail_304", "list", "create")
+EXPECTED = {"health": {200}, "detail": {200}, "detail_304": {304}, "list": {200}, "create": {201, 202}}
+GOALS = {"detail": 0.5, "list": 0.3, "create": 0.15}
+P99_GOALS_MS = {("detail", 200): 100, ("create", 50): 250, ("create", 200): 250}
+
+
+def users_prepare(count: int) -> list:
+    users = []
+    for index in range(count):
+        user, created = get_user_model().objects.get_or_create(username=f"bench-api-{index}")
+        if created:
+            user.set_password(PASSWORD)
+            user.save(update_fields=["password"])
+        users.append(user)
+    return users
+
+
+def plans_prepare(users: list, per_user: int) -> dict[int, list[str]]:
+    """Each user gets `per_user` finished plans: real plans run by the worker once, then copied."""
+    templates = list(Plan.objects.filter(owner=users[0], status__in=Plan.TERMINAL).order_by("created_at")[:4])
+    if len(templates) < len(REQUESTS):
+        created = [services.plan_create(owner=users[0], text=text).id for text in REQUESTS]
+        wait_all(created, 120)
+        templates = list(Plan.objects.filter(pk__in=created))
+    for user in users:
+        missing = per_user - Plan.objects.filter(owner=user, status__in=Plan.TERMINAL).count()
+        with transaction.atomic():
+            for index in range(max(0, missing)):
+                template = templates[index % len(templates)]
+                runs = list(AgentRun.objects.filter(plan=template))
+                copy = Plan.objects.get(pk=template.pk)
+                copy.pk, copy.owner = uuid.uuid4(), user
+                copy.save(force_insert=True)
+                for run in runs:
+                    run.pk, run.plan = None, copy
+                AgentRun.objects.bulk_create(runs)
+    finished = Plan.objects.filter(status__in=Plan.TERMINAL)
+    return {user.pk: [str(pk) for pk in finished.filter(owner=user).values_list("pk", flat=True)] for user in users}
+
+
+def server_env(args, port: int) -> dict[str, str]:
+    """Production settings over plain HTTP on loopback; throttles still run, with rates that never refuse."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "partyproject.settings.prod",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "WEB_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": str(args.workers),
+        "LOG_LEVEL": args.log_level,
+        **{f"API_THROTTLE_{scope}": "100000000/min" for scope in ("ANON", "USER", "PLAN_CREATE", "TOKEN")},
+        "LOGIN_FAILURES_PER_ACCOUNT": "100000/m",
+        # The worker cannot keep up with a POST flood; shedding (tested on its own) would answer 503.
+        "PLAN_SHED_BACKLOG": "0",
+        "PROMETHEUS_MULTIPROC_DIR": str(BASE_DIR / "var" / "bench-api-metrics"),
+        # Under ASGI each request runs in its own thread, so persistent connections would pile up past
+        # PostgreSQL's limit (Django's advice: no persistent connections under ASGI without a pooler).
+        **({"DATABASE_CONN_MAX_AGE": "0"} if args.server == "uvicorn" else {}),
+    }
+
+
+def server_start(services: EmbeddedServices, args, port: int) -> subprocess.Popen:
+    """gunicorn -c partyproject/gunicorn.py, with the worker class `--server` names."""
+    command = [sys.executable, "-m", "gunicorn", "-c", str(BASE_DIR / "partyproject" / "gunicorn.py")]
+    if args.server == "uvicorn":
+        command.append("partyproject.asgi:application")
+    else:
+        command += ["-k", args.server, "--threads", str(args.threads), "partyproject.wsgi:application"]
+    process = services._spawn(command, "web", env=server_env(args, port))
+    url = f"http://127.0.0.1:{port}/api/v1/health/"
+
+    def healthy() -> bool:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                return process.poll() is None and response.status == 200
+        except OSError:
+            return False
+
+    wait_until(healthy, timeout=60, what=f"gunicorn on port {port}", interval=0.2)
+    return process
+
+
+def login(base_url: str, username: str) -> str:
+    request = urllib.request.Request(
+        f"{base_url}/api/v1/auth/token/",
+        data=json.dumps({"username": username, "password": PASSWORD}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)["access"]
+
+
+class Load:
+    """One scenario at one client count: every client sends its next request as soon as the last one ends."""
+
+    def __init__(self, base_url: str, clients: list[dict], scenario: str) -> None:
+        self.base_url, self.clients, self.scenario = base_url, clients, scenario
+        self.latencies: list[float] = []
+        self.statuses: dict[str, int] = {}
+        self.errors = 0
+        self.recording = False
+        self.stop = False
+
+    def request(self, client: dict, turn: int) -> tuple[str, str, dict, bytes | None]:
+        headers = {"Authorization": f"Bearer {client['token']}"}
+        if self.scenario == "health":
+            return "GET", "/api/v1/health/", {}, None
+        if self.scenario in ("detail", "detail_304"):
+            plan_id = client["plans"][turn % len(client["plans"])]
+            if self.scenario == "detail_304":
+                headers["If-None-Match"] = client["etags"][plan_id]
+            return "GET", f"/api/v1/plans/{plan_id}/", headers, None
+        if self.scenario == "list":
+            return "GET", "/api/v1/plans/", headers, None
+        body = json.dumps({"text": REQUESTS[turn % len(REQUESTS)]}).encode()
+        return "POST", "/api/v1/plans/", {**headers, "Content-Type": "application/json"}, body
+
+    async def client(self, session: aiohttp.ClientSession, client: dict) -> None:
+        turn = 0
+        while not self.stop:
+            method, path, headers, body = self.request(client, turn)
+            turn += 1
+            started = time.perf_counter()
+            try:
+                async with session.request(method, self.base_url + path, headers=headers, data=body) as response:
+                    await response.read()
+                    status = response.status
+            except (TimeoutError, aiohttp.ClientError):
+                status = "exception"
+            if not self.recording:
+                continue
+            self.latencies.append((time.perf_counter() - started) * 1000)
+            self.statuses[str(status)] = self.statuses.get(str(status), 0) + 1
+            if status not in EXPECTED[self.scenario]:
+                self.errors += 1
+
+    async def run(self, *, count: int, warmup: float, duration: float) -> dict:
+        connector = aiohttp.TCPConnector(limit=0, force_close=False)
+        timeout = aiohttp.ClientTimeout(total=60)
+        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+            clients = [self.clients[index % len(self.clients)] for index in range(count)]
+            tasks = [asyncio.create_task(self.client(session, client)) for client in clients]
+            await asyncio.sleep(warmup)
+            cpu_before = time.process_time()
+            self.recording, started = True, time.perf_counter()
+            await asyncio.sleep(duration)
+            self.recording, elapsed = False, time.perf_counter() - started
+            cpu = time.process_time() - cpu_before
+            self.stop = True
+            await asyncio.gather(*tasks)
+        done = len(self.latencies)
+        return {
+            "requests": done,
+            "req_per_s": round(done / elapsed, 1),
+            "p50_ms": round(percentile(self.latencies, 0.50), 1) if done else None,
+            "p95_ms": round(percentile(self.latencies, 0.95), 1) if done else None,
+            "p99_ms": round(percentile(self.latencies, 0.99), 1) if done else None,
+            "errors": self.errors,
+            "statuses": self.statuses,
+            "client_cpu_ms_per_request": round(cpu * 1000 / done, 3) if done else None,
+        }
+
+
+def etags_read(base_url: str, clients: list[dict]) -> None:
+    """The ETag of each plan as its owner reads it (an empty tag when the server sends none)."""
+    for client in clients:
+        client["etags"] = {}
+        for plan_id in client["plans"]:
+            request = urllib.request.Request(
+                f"{base_url}/api/v1/plans/{plan_id}/", headers={"Authorization": f"Bearer {client['token']}"}
+            )
+            with urllib.request.urlopen(request, timeout=10) as response:
+                client["etags"][plan_id] = response.headers.get("ETag") or '"none"'
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", default="50,200", help="comma-separated client counts")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds measured per run")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of load before measuring")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS))
+    parser.add_argument("--server", choices=("uvicorn", "sync", "gthread"), default="uvicorn")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker (gthread)")
+    parser.add_argument("--users", type=int, default=10)
+    parser.add_argument("--plans-per-user", type=int, default=30)
+    parser.add_argument("--log-level", default="INFO", help="the server's LOG_LEVEL (INFO: a line per request)")
+    args = parser.parse_args()
+    counts = [int(value) for value in args.clients.split(",")]
+    scenarios = [name for name in args.scenarios.split(",") if name]
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    if not os.environ.get("REDIS_URL"):
+        sys.exit("set REDIS_URL (and CACHE_URL) to a Redis database of this benchmark's own")
+    cli.database_prepare()
+    users = users_prepare(args.users)
+    with EmbeddedServices(log_dir=BASE_DIR / "var" / "log" / "bench-api") as services_:
+        services_.start_worker()
+        plans = plans_prepare(users, args.plans_per_user)
+        port = free_port()
+        server = server_start(services_, args, port)
+        base_url = f"http://127.0.0.1:{port}"
+        clients = [{"token": login(base_url, user.username), "plans": plans[user.pk]} for user in users]
+        etags_read(base_url, clients)
+        results: dict[str, dict[str, dict]] = {}
+        for scenario in scenarios:
+            for count in counts:
+                if scenario == "create":
+                    app.control.purge()
+                load = Load(base_url, clients, scenario)
+                results.setdefault(scenario, {})[str(count)] = asyncio.run(
+                    load.run(count=count, warmup=args.warmup, duration=args.duration)
+                )
+        app.control.purge()
+        server_alive = server.poll() is None
+    ratios, goals = {}, {}
+    for scenario, runs in results.items():
+        for count, figures in runs.items():
+            floor = results.get("health", {}).get(count, {}).get("req_per_s")
+            if floor and scenario != "health":
+                ratios[f"{scenario}@{count}"] = round(figures["req_per_s"] / floor, 3)
+                if scenario in GOALS:
+                    goals[f"{scenario}@{count} >= {GOALS[scenario]} x floor"] = (
+                        ratios[f"{scenario}@{count}"] >= GOALS[scenario]
+                    )
+            limit = P99_GOALS_MS.get((scenario, int(count)))
+            if limit and figures["p99_ms"] is not None:
+                goals[f"{scenario}@{count} p99 < {limit} ms"] = figures["p99_ms"] < limit
+    print(
+        json.dumps(
+            {
+                "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "os": platform.platform()},
+                "server": {"kind": args.server, "workers": args.workers, "threads": args.threads},
+                "server_alive": server_alive,
+                "log_level": args.log_level,
+                "duration_s": args.duration,
+                "results": results,
+                "ratio_to_health": ratios,
+                "goals_met": goals,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
