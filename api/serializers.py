@@ -3,14 +3,17 @@
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 
 from agents.analyzer import AnalyzerRules, load_rules
 from planning.models import AgentRun, AgentRunStatus, DeadLetter, Feedback, FeedbackPick, FeedbackVerdict, Plan
 
+from .authentication import RoleRefreshToken
 from .fields import PartyDateField, StrictBooleanField, StrictCharField, StrictFloatField, StrictIntegerField
 
 
@@ -95,6 +98,8 @@ class PlanCreateInputSerializer(StrictInputSerializer):
 class TokenObtainInputSerializer(StrictInputSerializer, TokenObtainPairSerializer):
     """A username and a password (strings; nothing else)."""
 
+    token_class = RoleRefreshToken
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields[self.username_field] = StrictCharField(write_only=True, max_length=150)
@@ -103,6 +108,14 @@ class TokenObtainInputSerializer(StrictInputSerializer, TokenObtainPairSerialize
 
 class TokenRefreshInputSerializer(StrictInputSerializer, TokenRefreshSerializer):
     """A refresh token (a string; nothing else)."""
+
+    token_class = RoleRefreshToken
+
+    def validate(self, attrs: dict) -> dict:
+        try:
+            return super().validate(attrs)
+        except get_user_model().DoesNotExist:
+            raise AuthenticationFailed(self.error_messages["no_active_account"], "no_active_account") from None
 
     refresh = StrictCharField(max_length=4096)
 

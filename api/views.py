@@ -1,7 +1,8 @@
 """REST endpoints; each one validates, calls one service or selector, and shapes the answer."""
 
-from django.http import Http404
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from django.http import Http404, HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny
@@ -26,6 +27,7 @@ from .limits import login_lockout_remaining
 from .models import AuditAction
 from .pagination import NewestFirstPagination
 from .permissions import IsOperator, IsSupport, sees_internals
+from .renderers import etag_matches, plan_etag, plan_rendering
 from .serializers import (
     BreakerSerializer,
     DeadLetterReplayOutputSerializer,
@@ -86,7 +88,7 @@ class PlanListCreateApi(generics.ListAPIView):
         return super().get_throttles()
 
     def get_queryset(self):
-        return selectors.plan_list(user=self.request.user)
+        return selectors.plan_list(user=self.request.user, columns=PlanSummarySerializer.Meta.fields)
 
     @extend_schema(
         request=PlanCreateInputSerializer,
@@ -113,14 +115,46 @@ class PlanDetailApi(APIView):
     with its internals.
     """
 
-    @extend_schema(responses={200: PlanDetailSerializer})
-    def get(self, request: Request, plan_id) -> Response:
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "If-None-Match",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="An ETag of this plan: 304 when the plan still has it.",
+            ),
+            OpenApiParameter(
+                "ETag",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                response=[200, 304],
+                description='Strong: "<version>-<event_seq>", with "-i" when internals are shown.',
+            ),
+        ],
+        responses={
+            200: PlanDetailSerializer,
+            304: OpenApiResponse(description="Not modified: the plan still has the ETag of If-None-Match."),
+        },
+    )
+    def get(self, request: Request, plan_id) -> Response | HttpResponse:
         any_owner = IsSupport().has_permission(request, self)
-        try:
-            plan = selectors.plan_get(user=request.user, plan_id=plan_id, any_owner=any_owner)
-        except Plan.DoesNotExist:
-            raise Http404 from None
-        return Response(plan_detail_data(plan, internals=sees_internals(request)))
+        head = selectors.plan_head(plan_id=plan_id)
+        if head is None or not (any_owner or head["owner_id"] == request.user.pk):
+            raise Http404
+        internals = sees_internals(request)
+        etag = plan_etag(version=head["version"], event_seq=head["event_seq"], internals=internals)
+        if etag_matches(request.headers.get("If-None-Match"), etag):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+        etag, body = plan_rendering(
+            plan_id=plan_id,
+            etag=etag,
+            internals=internals,
+            load=lambda: selectors.plan_get_any(plan_id=plan_id),
+            render=lambda plan: plan_detail_data(plan, internals=internals),
+        )
+        response = HttpResponse(body, content_type="application/json")
+        response["ETag"] = etag
+        return response
 
 
 class PlanEventListApi(APIView):
