@@ -22,6 +22,7 @@ DATABASE_URL defaults to postgres://postgres@127.0.0.1:5432/partyplanner_bench_a
 
 import argparse
 import asyncio
+import copy
 import json
 import os
 import platform
@@ -75,10 +76,10 @@ GOALS = {"detail": 0.5, "list": 0.3, "create": 0.15}
 P99_GOALS_MS = {("detail", 200): 100, ("create", 50): 250, ("create", 200): 250}
 
 
-def users_prepare(count: int) -> list:
+def users_prepare(prefix: str, count: int) -> list:
     users = []
     for index in range(count):
-        user, created = get_user_model().objects.get_or_create(username=f"bench-api-{index}")
+        user, created = get_user_model().objects.get_or_create(username=f"bench-api-{prefix}{index}")
         if created:
             user.set_password(PASSWORD)
             user.save(update_fields=["password"])
@@ -86,27 +87,30 @@ def users_prepare(count: int) -> list:
     return users
 
 
-def plans_prepare(users: list, per_user: int) -> dict[int, list[str]]:
-    """Each user gets `per_user` finished plans: real plans run by the worker once, then copied."""
-    templates = list(Plan.objects.filter(owner=users[0], status__in=Plan.TERMINAL).order_by("created_at")[:4])
+def plans_prepare(template_owner, readers: list, per_user: int) -> dict[int, list[str]]:
+    """Each reader gets exactly `per_user` finished plans: copies of real plans the worker ran once (the
+    readers' plans are made anew each run, so the list's first page is the same in every run)."""
+    finished = Plan.objects.filter(status__in=Plan.TERMINAL)
+    templates = list(finished.filter(owner=template_owner).order_by("created_at")[: len(REQUESTS)])
     if len(templates) < len(REQUESTS):
-        created = [services.plan_create(owner=users[0], text=text).id for text in REQUESTS]
+        created = [services.plan_create(owner=template_owner, text=text).id for text in REQUESTS]
         wait_all(created, 120)
         templates = list(Plan.objects.filter(pk__in=created))
-    for user in users:
-        missing = per_user - Plan.objects.filter(owner=user, status__in=Plan.TERMINAL).count()
-        with transaction.atomic():
-            for index in range(max(0, missing)):
+    template_runs = {template.pk: list(AgentRun.objects.filter(plan=template)) for template in templates}
+    with transaction.atomic():
+        Plan.objects.filter(owner__in=readers).delete()
+        for user in readers:
+            for index in range(per_user):
                 template = templates[index % len(templates)]
-                runs = list(AgentRun.objects.filter(plan=template))
-                copy = Plan.objects.get(pk=template.pk)
-                copy.pk, copy.owner = uuid.uuid4(), user
-                copy.save(force_insert=True)
+                clone = copy.copy(template)
+                clone.pk, clone.owner = uuid.uuid4(), user
+                clone._state.adding = True
+                clone.save(force_insert=True)
+                runs = [copy.copy(run) for run in template_runs[template.pk]]
                 for run in runs:
-                    run.pk, run.plan = None, copy
+                    run.pk, run.plan = None, clone
                 AgentRun.objects.bulk_create(runs)
-    finished = Plan.objects.filter(status__in=Plan.TERMINAL)
-    return {user.pk: [str(pk) for pk in finished.filter(owner=user).values_list("pk", flat=True)] for user in users}
+    return {user.pk: [str(pk) for pk in finished.filter(owner=user).values_list("pk", flat=True)] for user in readers}
 
 
 def server_env(args, port: int) -> dict[str, str]:
@@ -264,21 +268,23 @@ def main() -> None:
     if not os.environ.get("REDIS_URL"):
         sys.exit("set REDIS_URL (and CACHE_URL) to a Redis database of this benchmark's own")
     cli.database_prepare()
-    users = users_prepare(args.users)
+    readers, writers = users_prepare("reader-", args.users), users_prepare("writer-", args.users)
     with EmbeddedServices(log_dir=BASE_DIR / "var" / "log" / "bench-api") as services_:
         services_.start_worker()
-        plans = plans_prepare(users, args.plans_per_user)
+        plans = plans_prepare(users_prepare("template-", 1)[0], readers, args.plans_per_user)
         port = free_port()
         server = server_start(services_, args, port)
         base_url = f"http://127.0.0.1:{port}"
-        clients = [{"token": login(base_url, user.username), "plans": plans[user.pk]} for user in users]
+        clients = [{"token": login(base_url, user.username), "plans": plans[user.pk]} for user in readers]
         etags_read(base_url, clients)
+        # Plans created by the POST runs belong to other users: the readers' pages stay the same.
+        creators = [{"token": login(base_url, user.username)} for user in writers]
         results: dict[str, dict[str, dict]] = {}
         for scenario in scenarios:
             for count in counts:
                 if scenario == "create":
                     app.control.purge()
-                load = Load(base_url, clients, scenario)
+                load = Load(base_url, creators if scenario == "create" else clients, scenario)
                 results.setdefault(scenario, {})[str(count)] = asyncio.run(
                     load.run(count=count, warmup=args.warmup, duration=args.duration)
                 )
