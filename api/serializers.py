@@ -110,14 +110,14 @@ class TokenRefreshInputSerializer(StrictInputSerializer, TokenRefreshSerializer)
     """A refresh token (a string; nothing else)."""
 
     token_class = RoleRefreshToken
+    refresh = StrictCharField(max_length=4096)
 
     def validate(self, attrs: dict) -> dict:
+        """simplejwt's checks; a refresh token of a deleted user is refused like an inactive one's (not a 500)."""
         try:
             return super().validate(attrs)
         except get_user_model().DoesNotExist:
             raise AuthenticationFailed(self.error_messages["no_active_account"], "no_active_account") from None
-
-    refresh = StrictCharField(max_length=4096)
 
 
 class TokenPairSerializer(serializers.Serializer):

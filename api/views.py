@@ -145,13 +145,16 @@ class PlanDetailApi(APIView):
         etag = plan_etag(version=head["version"], event_seq=head["event_seq"], internals=internals)
         if etag_matches(request.headers.get("If-None-Match"), etag):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
-        etag, body = plan_rendering(
-            plan_id=plan_id,
-            etag=etag,
-            internals=internals,
-            load=lambda: selectors.plan_get_any(plan_id=plan_id),
-            render=lambda plan: plan_detail_data(plan, internals=internals),
-        )
+        try:
+            etag, body = plan_rendering(
+                plan_id=plan_id,
+                etag=etag,
+                internals=internals,
+                load=lambda: selectors.plan_get_any(plan_id=plan_id),
+                render=lambda plan: plan_detail_data(plan, internals=internals),
+            )
+        except Plan.DoesNotExist:  # deleted since the first query
+            raise Http404 from None
         response = HttpResponse(body, content_type="application/json")
         response["ETag"] = etag
         return response
