@@ -63,12 +63,15 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
 ROLE_PERMISSIONS = (READ_ANY_PLAN, SEE_INTERNALS, OPERATE)
 PERMISSIONS_CLAIM = "perms"
 ISSUED_CLAIM = "issued"
+STAFF_CLAIM = "staff"
 
 
 def role_claims(user) -> dict[str, Any]:
-    """The claims an access token carries for `user`: the role permissions it holds, and its username."""
+    """The claims an access token carries for `user`: the role permissions it holds, whether it is staff (the
+    event streams let staff watch any plan), and its username."""
     return {
         PERMISSIONS_CLAIM: [permission for permission in ROLE_PERMISSIONS if user.has_perm(permission)],
+        STAFF_CLAIM: bool(user.is_staff),
         "username": user.get_username(),
     }
 
@@ -79,7 +82,7 @@ class RoleRefreshToken(RefreshToken):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.no_copy_claims = (*self.no_copy_claims, PERMISSIONS_CLAIM, ISSUED_CLAIM)
+        self.no_copy_claims = (*self.no_copy_claims, PERMISSIONS_CLAIM, ISSUED_CLAIM, STAFF_CLAIM)
 
     @property
     def access_token(self) -> AccessToken:
@@ -141,8 +144,8 @@ def tokens_revoke(*, user_id: int) -> None:
 class StatelessJWTAuthentication(JWTAuthentication):
     """JWT bearer authentication without a user query: the user is built from the token's claims.
 
-    `request.user` is an unsaved-looking `User` with only the id, username and the role permissions of the
-    token (enough for ownership, throttles, audit records and foreign keys). A user deactivated, deleted or
+    `request.user` is an unsaved-looking `User` with only the id, username, staff flag and role permissions of
+    the token (enough for ownership, throttles, audit records and foreign keys). A user deactivated, deleted or
     changed in role or password since the token was issued is refused through the revocation list (read from
     Redis at most once a second per process). A token without the permissions claim (issued before this
     scheme) is checked against the database.
@@ -159,7 +162,7 @@ class StatelessJWTAuthentication(JWTAuthentication):
         issued = validated_token.get(ISSUED_CLAIM)
         if revoked_before is not None and (not isinstance(issued, float | int) or issued <= revoked_before):
             raise exceptions.AuthenticationFailed("This token has been revoked; log in again.", code="token_revoked")
-        user = get_user_model()(pk=user_id, is_active=True)
+        user = get_user_model()(pk=user_id, is_active=True, is_staff=validated_token.get(STAFF_CLAIM) is True)
         user.username = str(validated_token.get("username", ""))
         claimed = validated_token[PERMISSIONS_CLAIM]
         user._perm_cache = {permission for permission in claimed if isinstance(permission, str)}

@@ -40,7 +40,7 @@ def logged_in(sender, request, user, **kwargs) -> None:
 
 # Access tokens carry the user's role permissions and are checked without a user query (api/authentication.py):
 # a change to what the user may do refuses the tokens already issued (docs/security.md).
-TOKEN_FIELDS = frozenset({"password", "is_active", "is_superuser", "username"})
+TOKEN_FIELDS = frozenset({"password", "is_active", "is_staff", "is_superuser", "username"})
 
 
 @receiver(post_save, sender=get_user_model(), dispatch_uid="api.user_saved")

@@ -160,7 +160,17 @@ def test_the_access_token_carries_the_role_permissions(user, support_user):
     assert AccessToken(access_of(client_for(user)))[PERMISSIONS_CLAIM] == []
     claims = AccessToken(access_of(client_for(support_user)))
     assert set(claims[PERMISSIONS_CLAIM]) == {"api.read_any_plan", "api.see_internals"}
-    assert claims["username"] == "sam-support"
+    assert claims["username"] == "sam-support" and claims["staff"] is False
+
+
+def test_staff_may_watch_any_plans_events_and_losing_the_flag_revokes(plan):
+    staff_user = user_create("stella", is_staff=True)
+    staff = client_for(staff_user)
+    assert staff.get(f"/api/v1/plans/{plan.id}/events/").status_code == 200
+    staff_user.is_staff = False
+    staff_user.save(update_fields=["is_staff"])
+    assert staff.get(f"/api/v1/plans/{plan.id}/events/").status_code == 401
+    assert client_for(staff_user).get(f"/api/v1/plans/{plan.id}/events/").status_code == 404
 
 
 def test_a_role_removed_revokes_the_tokens_issued_before(plan, support_user):
