@@ -12,7 +12,8 @@ from .exceptions import is_api_request, json_error
 
 class ApiEdgeMiddleware:
     """Under /api/: a declared body over the limit answers 413 before anything reads it, and no
-    response is stored by a cache (they carry one user's data)."""
+    response is stored by a shared cache (they carry one user's data); one with an ETag may be kept by
+    the client, which revalidates it every time (If-None-Match, 304)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -27,5 +28,9 @@ class ApiEdgeMiddleware:
             response = json_error(413, RequestTooLarge.default_code, RequestTooLarge.default_detail)
         else:
             response = self.get_response(request)
-        patch_cache_control(response, no_store=True)
+        if response.has_header("ETag"):
+            # One user's plan, revalidated by its ETag: kept only privately, and never used unchecked.
+            patch_cache_control(response, private=True, no_cache=True)
+        else:
+            patch_cache_control(response, no_store=True)
         return response

@@ -3,9 +3,11 @@
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 
 from agents.analyzer import AnalyzerRules, load_rules
@@ -21,6 +23,7 @@ from planning.models import (
 )
 from planning.selectors import plan_admission
 
+from .authentication import RoleRefreshToken
 from .fields import PartyDateField, StrictBooleanField, StrictCharField, StrictFloatField, StrictIntegerField
 
 
@@ -192,6 +195,8 @@ class RevisionOutcomeSerializer(serializers.Serializer):
 class TokenObtainInputSerializer(StrictInputSerializer, TokenObtainPairSerializer):
     """A username and a password (strings; nothing else)."""
 
+    token_class = RoleRefreshToken
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields[self.username_field] = StrictCharField(write_only=True, max_length=150)
@@ -201,7 +206,15 @@ class TokenObtainInputSerializer(StrictInputSerializer, TokenObtainPairSerialize
 class TokenRefreshInputSerializer(StrictInputSerializer, TokenRefreshSerializer):
     """A refresh token (a string; nothing else)."""
 
+    token_class = RoleRefreshToken
     refresh = StrictCharField(max_length=4096)
+
+    def validate(self, attrs: dict) -> dict:
+        """simplejwt's checks; a refresh token of a deleted user is refused like an inactive one's (not a 500)."""
+        try:
+            return super().validate(attrs)
+        except get_user_model().DoesNotExist:
+            raise AuthenticationFailed(self.error_messages["no_active_account"], "no_active_account") from None
 
 
 class TokenPairSerializer(serializers.Serializer):

@@ -1,9 +1,14 @@
-"""Audit and per-account counting for every login path (the token endpoint and the admin)."""
+"""Audit and per-account counting for every login path (the token endpoint and the admin); access tokens
+revoked when what their user may do changes."""
 
 from django.apps import apps as global_apps
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
+from .authentication import tokens_revoke
 from .limits import login_failure_record
 from .models import AuditAction
 from .roles import roles_sync
@@ -31,3 +36,41 @@ def roles_ensure(sender, apps=None, **kwargs) -> None:
 @receiver(user_logged_in, dispatch_uid="api.logged_in")
 def logged_in(sender, request, user, **kwargs) -> None:
     audit_record(action=AuditAction.LOGIN, actor=user, request=request, target="admin")
+
+
+# Access tokens carry the user's role permissions and are checked without a user query (api/authentication.py):
+# a change to what the user may do refuses the tokens already issued (docs/security.md).
+TOKEN_FIELDS = frozenset({"password", "is_active", "is_staff", "is_superuser", "username"})
+
+
+@receiver(post_save, sender=get_user_model(), dispatch_uid="api.user_saved")
+def user_saved(sender, instance, created: bool, update_fields=None, **kwargs) -> None:
+    if not created and (update_fields is None or TOKEN_FIELDS & set(update_fields)):
+        tokens_revoke(user_id=instance.pk)
+
+
+@receiver(post_delete, sender=get_user_model(), dispatch_uid="api.user_deleted")
+def user_deleted(sender, instance, **kwargs) -> None:
+    tokens_revoke(user_id=instance.pk)
+
+
+@receiver(m2m_changed, sender=get_user_model().groups.through, dispatch_uid="api.user_groups_changed")
+@receiver(m2m_changed, sender=get_user_model().user_permissions.through, dispatch_uid="api.user_perms_changed")
+def user_roles_changed(sender, instance, action: str, reverse: bool, pk_set=None, **kwargs) -> None:
+    if action not in ("post_add", "post_remove", "pre_clear"):
+        return
+    if not reverse:
+        user_ids = [instance.pk]
+    elif action == "pre_clear":
+        user_ids = list(instance.user_set.values_list("pk", flat=True))
+    else:
+        user_ids = list(pk_set or ())
+    for user_id in user_ids:
+        tokens_revoke(user_id=user_id)
+
+
+@receiver(m2m_changed, sender=Group.permissions.through, dispatch_uid="api.group_perms_changed")
+def group_permissions_changed(sender, instance, action: str, reverse: bool, **kwargs) -> None:
+    if action in ("post_add", "post_remove", "pre_clear") and not reverse:
+        for user_id in instance.user_set.values_list("pk", flat=True):
+            tokens_revoke(user_id=user_id)

@@ -1,7 +1,8 @@
 """REST endpoints; each one validates, calls one service or selector, and shapes the answer."""
 
-from django.http import Http404
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from django.http import Http404, HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny
@@ -17,7 +18,7 @@ from agents.health import readiness_report
 from agents.registry import agent_names
 from events import selectors as event_selectors
 from planning import selectors
-from planning.models import DeadLetter, Plan, PlanRevision
+from planning.models import DeadLetter, Plan, PlanRevision, PlanStatus
 from planning.services import FeedbackRefused, feedback_create
 
 from . import services as api_services
@@ -27,6 +28,7 @@ from .models import AuditAction
 from .pagination import NewestFirstPagination
 from .permissions import IsOperator, IsSupport, sees_internals
 from .preconditions import IDEMPOTENCY_KEY, IF_MATCH, REPLAYED, expected_version, idempotency_key, plan_conflicts
+from .renderers import etag_matches, plan_etag, plan_rendering
 from .serializers import (
     BreakerSerializer,
     DeadLetterReplayOutputSerializer,
@@ -94,7 +96,7 @@ class PlanListCreateApi(generics.ListAPIView):
         return super().get_throttles()
 
     def get_queryset(self):
-        return selectors.plan_list(user=self.request.user)
+        return selectors.plan_list(user=self.request.user, columns=PlanSummarySerializer.Meta.fields)
 
     error_statuses = (422,)
 
@@ -165,14 +167,53 @@ class PlanDetailApi(APIView):
 
     error_statuses = (409, 422)
 
-    @extend_schema(responses={200: PlanDetailSerializer})
-    def get(self, request: Request, plan_id) -> Response:
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "If-None-Match",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="An ETag of this plan: 304 when the plan still has it.",
+            ),
+            OpenApiParameter(
+                "ETag",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                response=[200, 304],
+                description='Strong: "<version>-<event_seq>", with "-i" when internals are shown.',
+            ),
+        ],
+        responses={
+            200: PlanDetailSerializer,
+            304: OpenApiResponse(description="Not modified: the plan still has the ETag of If-None-Match."),
+        },
+    )
+    def get(self, request: Request, plan_id) -> Response | HttpResponse:
         any_owner = IsSupport().has_permission(request, self)
+        head = selectors.plan_head(plan_id=plan_id)
+        if head is None or not (any_owner or head["owner_id"] == request.user.pk):
+            raise Http404
+        internals = sees_internals(request)
+        if head["status"] == PlanStatus.RUNNING and head["admitted_at"] is None:
+            # Waiting for admission: its position moves while the plan does not, so no ETag and no cache.
+            plan = selectors.plan_get_any(plan_id=plan_id)
+            return Response(plan_detail_data(plan, internals=internals))
+        etag = plan_etag(version=head["version"], event_seq=head["event_seq"], internals=internals)
+        if etag_matches(request.headers.get("If-None-Match"), etag):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
         try:
-            plan = selectors.plan_get(user=request.user, plan_id=plan_id, any_owner=any_owner)
-        except Plan.DoesNotExist:
+            etag, body = plan_rendering(
+                plan_id=plan_id,
+                etag=etag,
+                internals=internals,
+                load=lambda: selectors.plan_get_any(plan_id=plan_id),
+                render=lambda plan: plan_detail_data(plan, internals=internals),
+            )
+        except Plan.DoesNotExist:  # deleted since the first query
             raise Http404 from None
-        return Response(plan_detail_data(plan, internals=sees_internals(request)))
+        response = HttpResponse(body, content_type="application/json")
+        response["ETag"] = etag
+        return response
 
     @extend_schema(
         request=PlanEditInputSerializer,

@@ -1,6 +1,7 @@
-"""gunicorn settings for the web: uvicorn workers (ASGI), everything else from the environment.
+"""gunicorn settings for the web: uvicorn workers (ASGI) by default, everything else from the environment.
 
 Run: gunicorn -c partyproject/gunicorn.py partyproject.asgi:application
+REST only: WEB_WORKER_CLASS=sync gunicorn -c partyproject/gunicorn.py partyproject.wsgi:application
 """
 
 import os
@@ -11,7 +12,10 @@ from prometheus_client import multiprocess
 
 bind = os.environ.get("WEB_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
-worker_class = "uvicorn_worker.UvicornWorker"
+# uvicorn workers (ASGI) serve the API and the WebSockets in one process. A web tier that serves only the REST
+# API runs faster on sync workers (docs/benchmarks-api.md): WEB_WORKER_CLASS=sync with partyproject.wsgi.
+worker_class = os.environ.get("WEB_WORKER_CLASS", "uvicorn_worker.UvicornWorker")
+threads = int(os.environ.get("WEB_THREADS", "1"))
 graceful_timeout = int(os.environ.get("WEB_GRACEFUL_TIMEOUT", "30"))
 timeout = int(os.environ.get("WEB_TIMEOUT", "60"))
 accesslog = None  # django-structlog writes one structured line per request

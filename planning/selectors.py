@@ -1,6 +1,7 @@
 """Selectors: read-only queries for the API, the agents and the planner."""
 
 import datetime
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -25,9 +26,16 @@ from .models import (
 )
 
 
-def plan_list(*, user) -> QuerySet[Plan]:
-    """The plans a user may see: their own."""
-    return Plan.objects.filter(owner=user)
+def plan_list(*, user, columns: Sequence[str] = ()) -> QuerySet[Plan]:
+    """The plans a user may see: their own; with `columns`, only those are read (the list shows a few)."""
+    plans = Plan.objects.filter(owner_id=user.pk)
+    return plans.only(*columns) if columns else plans
+
+
+def plan_head(*, plan_id: UUID) -> dict[str, Any] | None:
+    """What tells whether a plan's rendering changed, and who may read it: owner, version, last event,
+    status, admission (None when there is no such plan)."""
+    return Plan.objects.filter(pk=plan_id).values("owner_id", "version", "event_seq", "status", "admitted_at").first()
 
 
 def plan_get(*, user, plan_id: UUID, any_owner: bool = False) -> Plan:

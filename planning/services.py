@@ -751,7 +751,10 @@ def dispatch_mark_sent(*, dispatch: PlanDispatch) -> bool:
             state=DispatchState.SENT, sent_at=now
         ):
             return False
-        Plan.objects.filter(pk=dispatch.plan_id, dispatched_at__isnull=True).update(dispatched_at=now)
+        # A change to what a reader sees bumps the version (the plan's ETag), as every other change does.
+        Plan.objects.filter(pk=dispatch.plan_id, dispatched_at__isnull=True).update(
+            dispatched_at=now, version=F("version") + 1
+        )
         if dispatch.publish_attempts and plan_lock(dispatch.plan_id) == PlanStatus.RUNNING:
             event_append(plan_id=dispatch.plan_id, type="plan.dispatched", payload={"after": dispatch.publish_attempts})
     return True

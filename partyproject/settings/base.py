@@ -460,11 +460,11 @@ API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=True)
 # --- REST API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "api.authentication.StatelessJWTAuthentication",
         "api.authentication.ApiKeyAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.IsAuthenticatedWithinScope"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["api.renderers.FastJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["api.parsers.BoundedJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.NewestFirstPagination",
     "PAGE_SIZE": 20,
@@ -482,6 +482,12 @@ REST_FRAMEWORK = {
         "token": env("API_THROTTLE_TOKEN", default="20/min"),
     },
 }
+
+# Plan renderings (GET of one plan, by ETag): how many each process keeps, and how long the shared cache does.
+API_PLAN_RENDERINGS_LOCAL = env.int("API_PLAN_RENDERINGS_LOCAL", default=512)
+API_PLAN_RENDERINGS_TTL = env.int("API_PLAN_RENDERINGS_TTL", default=24 * 3600)
+# Each web process rereads the list of revoked access tokens at most this often (seconds; docs/security.md).
+API_REVOCATIONS_REFRESH = env.float("API_REVOCATIONS_REFRESH", default=1.0)
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
@@ -501,7 +507,7 @@ SPECTACULAR_SETTINGS = {
         "rest_framework.permissions.AllowAny" if API_DOCS_PUBLIC else "rest_framework.permissions.IsAuthenticated"
     ],
     "SERVE_AUTHENTICATION": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "api.authentication.StatelessJWTAuthentication",
         "api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],

@@ -478,6 +478,9 @@ def test_html_pages_carry_a_strict_content_security_policy():
 def test_api_responses_are_not_stored_by_caches(api):
     assert "no-store" in api.get("/api/v1/plans/")["Cache-Control"]
     assert "no-store" in APIClient().get("/api/v1/plans/")["Cache-Control"]
+    plan = api.post("/api/v1/plans/", {"text": "a picnic in Austin for 10"}, format="json").json()
+    detail = api.get(f"/api/v1/plans/{plan['id']}/")
+    assert detail.has_header("ETag") and set(detail["Cache-Control"].split(", ")) == {"private", "no-cache"}
 
 
 def test_cors_allows_only_listed_origins(api, settings):
