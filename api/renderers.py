@@ -26,7 +26,7 @@ def json_bytes(data: Any) -> bytes:
 
 
 class FastJSONRenderer(JSONRenderer):
-    """DRF's JSONRenderer on orjson (about 8x faster on a plan: docs/benchmarks-api.md); an indented answer,
+    """DRF's JSONRenderer on orjson (about 8x faster on a plan: docs/benchmarks.md, API); an indented answer,
     when a client asks for one, still goes through DRF's own."""
 
     def render(self, data: Any, accepted_media_type: str | None = None, renderer_context=None) -> bytes:

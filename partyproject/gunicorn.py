@@ -13,7 +13,7 @@ from prometheus_client import multiprocess
 bind = os.environ.get("WEB_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
 # uvicorn workers (ASGI) serve the API and the WebSockets in one process. A web tier that serves only the REST
-# API runs faster on sync workers (docs/benchmarks-api.md): WEB_WORKER_CLASS=sync with partyproject.wsgi.
+# API runs faster on sync workers (docs/benchmarks.md, API): WEB_WORKER_CLASS=sync with partyproject.wsgi.
 worker_class = os.environ.get("WEB_WORKER_CLASS", "uvicorn_worker.UvicornWorker")
 threads = int(os.environ.get("WEB_THREADS", "1"))
 graceful_timeout = int(os.environ.get("WEB_GRACEFUL_TIMEOUT", "30"))
