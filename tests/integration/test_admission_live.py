@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.test import override_settings
 
+from agents.faults import fault_set
 from planning import services
 from planning.models import DispatchState, Plan, PlanDispatch, PlanEvent
 from tests.conftest import client_for, user_create
@@ -110,6 +111,7 @@ def test_a_flood_does_not_hold_back_another_users_plan_and_every_plan_ends(catal
     if not cap:
         pytest.skip("admission is off (PLAN_ADMISSION_PER_USER=0)")
     flooder, other = client_for(user_create()), client_for(user_create())
+    fault_set("budget", latency_ms=1000)  # every plan holds its slot for a second: the flood outpaces the worker
     flood = [flooder.post("/api/v1/plans/", {"text": PARTY}, format="json") for _ in range(cap * 4)]
     assert [answer.status_code for answer in flood] == [201] * cap + [202] * cap * 3
     assert flood[-1].json()["admission"]["state"] == "waiting"
