@@ -19,6 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "partyproject.settings.dev")
+# One user submits every plan here: measure the engine, not the per-user admission (bench/fairness.py does).
+os.environ.setdefault("PLAN_ADMISSION_PER_USER", "0")
 os.environ["AGENT_COUNT_PROVIDER_CALLS"] = "true"
 
 import django
