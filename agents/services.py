@@ -378,7 +378,7 @@ def plan_revise(
     """
     plan_bind(plan_id)
     with transaction.atomic():
-        number = records.revision_open(
+        number, revised_seq = records.revision_open(
             plan_id=plan_id, source=source, changes=changes, request_fields=request_fields,
             constraints=constraints, brief=brief.to_dict(), author=author, expected_version=expected_version,
         )  # fmt: skip
@@ -390,7 +390,9 @@ def plan_revise(
             plan_id=plan_id, revision=number, graph={agent: graph[agent] for agent in rerun},
             unavailable=unavailable, reused=reused, digests=digests,
         )  # fmt: skip
-        PlanRevision.objects.filter(plan_id=plan_id, number=number).update(reran=rerun, reused=sorted(reused))
+        records.revision_event_complete(
+            plan_id=plan_id, number=number, seq=revised_seq, reran=rerun, reused=sorted(reused)
+        )
         if rerun:
             chord_graph = {agent: [dep for dep in graph[agent] if dep in rerun] for agent in rerun}
             attempt = PlanDispatch.objects.filter(plan_id=plan_id).count()

@@ -838,9 +838,10 @@ def revision_open(
     brief: Mapping[str, Any] | None,
     author=None,
     expected_version: int | None = None,
-) -> int:
-    """Start a plan's next revision and return its number; call it in the transaction that goes on to
-    create the revision's runs and dispatch.
+) -> tuple[int, int]:
+    """Start a plan's next revision; returns its number and the sequence number of its `plan.revised`
+    event (whose payload the caller completes with what the revision runs). Call it in the transaction
+    that goes on to create the revision's runs and dispatch.
 
     An ended plan (complete, partial, failed) runs again; a running one is superseded: its revision is
     marked so, its unfinished runs are cancelled and its pending dispatches dropped, so that its late
@@ -877,8 +878,15 @@ def revision_open(
         "changes": dict(changes),
         "superseded": current if superseded else None,
     }
-    event_append(plan_id=plan_id, type="plan.revised", payload=payload)
-    return number
+    return number, event_append(plan_id=plan_id, type="plan.revised", payload=payload)
+
+
+def revision_event_complete(*, plan_id: UUID, number: int, seq: int, reran: list[str], reused: list[str]) -> None:
+    """Say in a `plan.revised` event, before it commits, which agents the revision runs and which it reuses."""
+    event = PlanEvent.objects.filter(plan_id=plan_id, seq=seq)
+    payload = event.values_list("payload", flat=True).get()
+    event.update(payload={**payload, "reran": reran, "reused": reused})
+    PlanRevision.objects.filter(plan_id=plan_id, number=number).update(reran=reran, reused=reused)
 
 
 def agent_runs_cancel(*, plan_id: UUID, revision: int, reason: str) -> list[str]:

@@ -69,6 +69,10 @@ def test_changing_the_guest_count_reruns_venue_cake_and_budget_and_reuses_the_th
     change = response.json()["change"]
     assert (change["number"], change["reran"], change["reused"]) == (2, ["venue", "cake", "budget"], ["theme"])
     assert set(provider_calls()) == {"venue", "cake", "budget"}, "the reused theme called no provider"
+    revised = PlanEvent.objects.get(plan_id=planned["id"], type="plan.revised").payload
+    assert (revised["reran"], revised["reused"], revised["changes"]) == (
+        ["venue", "cake", "budget"], ["theme"], {"fields": {"guest_count": 60}},
+    )  # fmt: skip
 
     plan = api.get(f"/api/v1/plans/{planned['id']}/").json()
     assert (plan["status"], plan["revision"], plan["brief"]["guest_count"]) == ("complete", 2, 60)
