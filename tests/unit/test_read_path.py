@@ -79,13 +79,15 @@ def test_support_staff_get_their_own_rendering_with_internals(plan, support_user
 
 def test_each_change_a_reader_sees_changes_the_etag_and_the_body(api, plan):
     first = detail(api, plan)
-    run = agent_run_start(plan_id=plan.id, agent="venue", task_id="t-1")
+    run = agent_run_start(plan_id=plan.id, revision=1, agent="venue", task_id="t-1")
     assert run is not None
     started = detail(api, plan, **{"If-None-Match": first["ETag"]})
     assert started.status_code == 200 and started["ETag"] != first["ETag"]
     venue = next(r for r in started.json()["agent_runs"] if r["agent"] == "venue")
     assert venue["status"] == AgentRunStatus.RUNNING
-    agent_run_finish(plan_id=plan.id, agent="venue", status=AgentRunStatus.SUCCEEDED, result={"summary": "ok"})
+    agent_run_finish(
+        plan_id=plan.id, revision=1, agent="venue", status=AgentRunStatus.SUCCEEDED, result={"summary": "ok"}
+    )
     finished = detail(api, plan)
     assert finished["ETag"] != started["ETag"]
     assert next(r for r in finished.json()["agent_runs"] if r["agent"] == "venue")["result"] == {"summary": "ok"}
