@@ -36,11 +36,16 @@ def _own_modules(module: ModuleType) -> list[ModuleType]:
     return [sys.modules[name] for name in sorted(names) if name in sys.modules]
 
 
-@cache
 def agent_code_version(agent_class: type) -> str:
     """A fingerprint of an agent's code: its declared `version` and the source it runs."""
-    sources = [inspect.getsource(module) for module in _own_modules(sys.modules[agent_class.__module__])]
-    return digest([getattr(agent_class, "version", ""), [hashlib.sha256(s.encode()).hexdigest() for s in sources]])
+    return digest([getattr(agent_class, "version", ""), _sources_digest(agent_class.__module__)])
+
+
+@cache
+def _sources_digest(module_name: str) -> str:
+    """The digest of a module's source and of the project modules it uses (read once per process)."""
+    sources = [inspect.getsource(module) for module in _own_modules(sys.modules[module_name])]
+    return digest([hashlib.sha256(source.encode()).hexdigest() for source in sources])
 
 
 def input_digest(

@@ -410,6 +410,12 @@ def celery_use(url: str) -> None:
     app._pool = None
     app.amqp._producer_pool = None
     if hasattr(app._local, "backend"):
+        # The old backend's result consumer is subscribed to the old server, which may be gone soon: forget
+        # its subscriptions and close it, or every AsyncResult collected later would retry against it.
+        consumer = getattr(app._local.backend, "result_consumer", None)
+        if consumer is not None:
+            consumer.subscribed_to.clear()
+            consumer.stop()
         del app._local.backend
     redis_client_reset()
 

@@ -11,7 +11,6 @@ from agents import services as orchestration
 from agents.analyzer import Brief
 from agents.base import AgentContext
 from agents.breaker import breakers_reset
-from agents.digests import agent_code_version
 from agents.faults import fault_clear, fault_set
 from agents.providers import provider_calls, provider_calls_reset
 from agents.registry import agent_classes
@@ -253,7 +252,6 @@ def test_retry_of_a_plan_that_is_not_partial_or_failed_is_409(planned, api):
 
 def test_a_dependant_stops_early_when_its_rerun_upstream_produced_the_same(planned, run_all, monkeypatch):
     monkeypatch.setattr(ThemeAgent, "version", "2")  # new theme code, same results
-    agent_code_version.cache_clear()
     plan = Plan.objects.get(pk=planned["id"])
     outcome = run_all(
         orchestration.plan_revise, plan_id=plan.id, source="edit", changes={}, request_fields=plan.request_fields,
