@@ -25,6 +25,7 @@ from pathlib import Path
 import redis
 
 from partyproject.embedded import BASE_DIR, die_with_parent, free_port, server_binary, wait_until
+from partyproject.liveness import is_fresh
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,10 @@ SHORT_TIMEOUTS = {
     "DATABASE_TCP_USER_TIMEOUT_MS": "4000",
 }
 PRODUCTION_TIMEOUTS = {"AGENT_RETRY_BACKOFF_MAX": "8", "AGENT_CAKE_POLICY": "{}"}
+
+
+# The worker's healthcheck in compose and Kubernetes restarts a worker whose liveness file is older than this.
+LIVENESS_MAX_AGE = 30.0
 
 
 class PrivateRedis:
@@ -279,8 +284,17 @@ class Cluster:
         wait_until(alive.exists, timeout=60, what="the chaos worker to start")
 
     def _supervise(self) -> None:
-        """Restart a worker that exited (what compose's restart policy does), unless stopping."""
+        """Restart a worker that exited (what compose's restart policy does) or whose liveness file went
+        stale (what its healthcheck does: a worker whose consumer died may hang in its shutdown), unless
+        stopping."""
+        alive = self.workdir / "worker.alive"
         while not self._stopping.wait(0.5):
+            running = self.worker is not None and self.worker.poll() is None
+            stale = alive.exists() and not is_fresh(alive, max_age=LIVENESS_MAX_AGE)  # a starting worker has none
+            if running and stale and not self._supervising.is_set():
+                logger.warning("chaos worker stopped consuming (%s is stale); killing it", alive)
+                os.killpg(self.worker.pid, signal.SIGKILL)
+                self.worker.wait()
             if self.worker is not None and self.worker.poll() is not None and not self._supervising.is_set():
                 self.restarts += 1
                 logger.warning("chaos worker exited with %s; restarting", self.worker.returncode)
