@@ -67,7 +67,7 @@ from django.db import transaction  # noqa: E402
 from agents import cli, services  # noqa: E402
 from bench.pipeline import REQUESTS, percentile, wait_all  # noqa: E402
 from partyproject.celery import app  # noqa: E402
-from partyproject.embedded import EmbeddedServices, free_port, wait_until  # noqa: E402
+from partyproject.embedded import EmbeddedServices, free_port  # noqa: E402
 from planning.models import AgentRun, Plan  # noqa: E402
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -143,18 +143,7 @@ def server_start(services: EmbeddedServices, args, port: int) -> subprocess.Pope
         command.append("partyproject.asgi:application")
     else:
         command += ["-k", args.server, "--threads", str(args.threads), "partyproject.wsgi:application"]
-    process = services._spawn(command, "web", env=server_env(args, port))
-    url = f"http://127.0.0.1:{port}/api/v1/health/"
-
-    def healthy() -> bool:
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                return process.poll() is None and response.status == 200
-        except OSError:
-            return False
-
-    wait_until(healthy, timeout=60, what=f"gunicorn on port {port}", interval=0.2)
-    return process
+    return services.start_web(command, port=port, env=server_env(args, port), timeout=60)
 
 
 def login(base_url: str, username: str) -> str:

@@ -185,6 +185,12 @@ class EmbeddedServices:
             sys.executable, "-m", "gunicorn", "partyproject.wsgi:application", "--bind", f"127.0.0.1:{port}",
             "--workers", str(workers), "--access-logfile", "-",
         ]  # fmt: skip
+        return self.start_web(command, port=port, env=env)
+
+    def start_web(
+        self, command: list[str], *, port: int, env: Mapping[str, str] | None = None, timeout: float = 30
+    ) -> subprocess.Popen:
+        """Start a web server `command` listening on 127.0.0.1:`port`; returns once /api/v1/health/ answers."""
         process = self._spawn(command, "web", env=env)
         url = f"http://127.0.0.1:{port}/api/v1/health/"
 
@@ -195,7 +201,7 @@ class EmbeddedServices:
             except OSError:
                 return False
 
-        wait_until(healthy, timeout=30, what=f"gunicorn on port {port}", interval=0.2)
+        wait_until(healthy, timeout=timeout, what=f"the web server on port {port}", interval=0.2)
         return process
 
     def _spawn(self, command: list[str], name: str, env: Mapping[str, str] | None = None) -> subprocess.Popen:
