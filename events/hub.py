@@ -150,6 +150,10 @@ class PlanHub:
             except asyncio.CancelledError:
                 raise
             except Exception:
+                if asyncio.current_task().cancelling():
+                    # A read timeout that expired with our cancellation turns it into a TimeoutError
+                    # (redis-py's timeout context); the task must still end, or loop shutdown waits forever.
+                    raise asyncio.CancelledError from None
                 logger.warning("Channel layer receive failed; retrying", exc_info=True)
                 await asyncio.sleep(1)
                 continue

@@ -20,7 +20,6 @@ _NUMERIC_DATE = re.compile(r"\d{1,4}\s*[/.-]\s*\d{1,2}")
 _COMMA = re.compile(r"[^,]+,?")
 _WEEKDAY_END = re.compile(r"(?:mon|tues|wednes|thurs|fri|satur|sun)day\s*,\s*$", re.IGNORECASE)
 _YEAR_START = re.compile(r"\s*\d{4}\b")
-_DIGIT = re.compile(r"\d")
 
 
 @dataclass(frozen=True)
@@ -103,10 +102,8 @@ def _parsed_dates(text: str, today: datetime.date, rules: DateRules) -> list[tup
     except OverflowError:
         horizon = datetime.date.max
     for offset, segment in _segments(text):
-        if not (_DIGIT.search(segment) or rules.months.search(segment) or rules.relative.search(segment.lower())):
-            continue
         hits: list[tuple[int, int, datetime.date]] = []
-        for strict in (True, False):
+        for strict in _passes(segment, rules):
             cursor = 0
             for phrase, moment in _search(segment, _settings(today, rules, strict)):
                 found = segment.find(phrase, cursor)
@@ -122,6 +119,15 @@ def _parsed_dates(text: str, today: datetime.date, rules: DateRules) -> list[tup
         if hits:
             return hits
     return []
+
+
+def _passes(segment: str, rules: DateRules) -> tuple[bool, ...]:
+    """The dateparser passes whose finds could be trusted in this segment (see `_trusted`): a find is
+    part of its segment, so a segment without a month name, figures like "4/18" or a relative phrase
+    ("40 guests", "$3,000") costs no search at all."""
+    strict = bool(rules.months.search(segment) or _NUMERIC_DATE.search(segment))
+    relative = bool(rules.relative.search(segment.lower()))
+    return tuple(mode for mode, wanted in ((True, strict), (False, relative)) if wanted)
 
 
 def _trusted(phrase: str, strict: bool, rules: DateRules) -> bool:

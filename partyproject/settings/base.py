@@ -174,6 +174,9 @@ CHANNEL_LAYER_OPTIONS = {
     "capacity": env.int("CHANNEL_LAYER_CAPACITY", default=1000),
     "expiry": 30,
 }
+# A receive blocks in BZPOPMIN for the layer's 5 s; the socket timeout must outlast it, or every idle
+# receive ends in a read timeout and a reconnect (redis-py's default socket timeout is also 5 s).
+CHANNEL_LAYER_CONNECTION = {"socket_timeout": 15, "socket_connect_timeout": 5}
 CHANNEL_LAYERS = {
     "default": (
         {
@@ -185,9 +188,10 @@ CHANNEL_LAYERS = {
                         "sentinels": sentinel_addresses(CHANNEL_LAYER_URL)[0],
                         "master_name": REDIS_SENTINEL_MASTER,
                         "db": sentinel_addresses(CHANNEL_LAYER_URL)[1],
+                        **CHANNEL_LAYER_CONNECTION,
                     }
                     if CHANNEL_LAYER_URL.startswith("sentinel://")
-                    else CHANNEL_LAYER_URL
+                    else {"address": CHANNEL_LAYER_URL, **CHANNEL_LAYER_CONNECTION}
                 ],
             },
         }

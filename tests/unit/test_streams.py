@@ -13,7 +13,7 @@ from asgiref.sync import async_to_sync
 from channels.testing import HttpCommunicator, WebsocketCommunicator
 
 from events import auth, notify
-from events.hub import PlanFeed
+from events.hub import PlanFeed, PlanHub
 from events.schema import HEARTBEAT, event_envelope, is_terminal
 from events.streams import sse_frame
 from partyproject.asgi import application
@@ -202,3 +202,40 @@ def test_a_client_thread_writing_during_replay(user):
     frames, _ = async_to_sync(ws_session)(f"/ws/v1/plans/{plan.id}/", bearer(user), during=start)
     writer.join()
     assert [frame["seq"] for frame in frames if frame["type"] != "heartbeat"] == list(range(1, 62))
+
+
+class CancelSwallowingLayer:
+    """A channel layer whose blocking receive turns the task's cancellation into a read timeout, as
+    redis-py does when its socket timeout expires together with the cancellation."""
+
+    def __init__(self) -> None:
+        self.receives = 0
+
+    async def receive(self, channel: str) -> dict:
+        self.receives += 1
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            raise TimeoutError("Timeout reading from 127.0.0.1:6379") from None
+        return {}
+
+
+def test_the_hub_listener_ends_when_cancelled_even_if_the_layer_swallows_the_cancellation():
+    async def scenario() -> int:
+        hub, layer = PlanHub(), CancelSwallowingLayer()
+        hub._channel = "events.hub.test"
+        listener = asyncio.create_task(hub._listen(layer))
+        await asyncio.sleep(0.05)
+        listener.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(listener, timeout=5)
+        return layer.receives
+
+    assert async_to_sync(scenario)() == 1, "no retry after the cancellation"
+
+
+def test_the_channel_layer_socket_outlasts_its_blocking_receive(settings):
+    from channels_redis.core import RedisChannelLayer
+
+    (host,) = settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"]
+    assert host["socket_timeout"] > RedisChannelLayer.brpop_timeout
