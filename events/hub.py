@@ -16,7 +16,7 @@ from typing import Any
 from uuid import UUID
 
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
+from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers, get_channel_layer
 from django.conf import settings
 
 from . import selectors
@@ -76,11 +76,34 @@ def _read_heads(plan_ids: list[UUID]) -> dict[UUID, tuple[int, bool]]:
     return selectors.plan_heads(plan_ids=plan_ids)
 
 
+async def _receive_cancellable(layer, channel: str) -> dict[str, Any]:
+    """The layer's next message on `channel`; when cancelled, this ends however the layer takes it.
+
+    A cancellation can be lost inside a blocking receive (redis-py turns a read timeout that expires with
+    it into an error it retries, and channels_redis then blocks again), and a task that outlives its
+    cancellation hangs the event loop's shutdown. So the receive runs in a task of its own, and is
+    cancelled again until it has ended.
+    """
+    receiving = asyncio.ensure_future(layer.receive(channel))
+    try:
+        return await asyncio.shield(receiving)
+    except asyncio.CancelledError:
+        while not receiving.done():
+            receiving.cancel()
+            await asyncio.wait({receiving}, timeout=0.1)
+        raise
+    except Exception:
+        if asyncio.current_task().cancelling():  # the cancellation came back as the layer's error
+            raise asyncio.CancelledError from None
+        raise
+
+
 class PlanHub:
     """The process's registry of streamed plans."""
 
     def __init__(self) -> None:
         self.feeds: dict[UUID, PlanFeed] = {}
+        self._layer = None
         self._channel: str | None = None
         self._tasks: list[asyncio.Task] = []
         self._started = asyncio.Lock()
@@ -125,14 +148,17 @@ class PlanHub:
         async with self._started:
             if self._tasks:
                 return
-            layer = get_channel_layer()
-            if layer is not None:
-                self._channel = await layer.new_channel("events.hub.")
-                self._tasks.append(asyncio.create_task(self._listen(layer)))
+            if get_channel_layer() is not None:
+                # A layer instance of this hub's own: channels_redis keeps its receive state per instance,
+                # and one instance received on by several event loops (one per test) can hang a loop's
+                # shutdown.
+                self._layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
+                self._channel = await self._layer.new_channel("events.hub.")
+                self._tasks.append(asyncio.create_task(self._listen(self._layer)))
             self._tasks.append(asyncio.create_task(self._poll()))
 
     async def _group(self, plan_id: UUID, *, join: bool) -> None:
-        layer = get_channel_layer()
+        layer = self._layer
         if layer is None or self._channel is None:
             return
         try:
@@ -146,14 +172,10 @@ class PlanHub:
     async def _listen(self, layer) -> None:
         while True:
             try:
-                message = await layer.receive(self._channel)
+                message = await _receive_cancellable(layer, self._channel)
             except asyncio.CancelledError:
                 raise
             except Exception:
-                if asyncio.current_task().cancelling():
-                    # A read timeout that expired with our cancellation turns it into a TimeoutError
-                    # (redis-py's timeout context); the task must still end, or loop shutdown waits forever.
-                    raise asyncio.CancelledError from None
                 logger.warning("Channel layer receive failed; retrying", exc_info=True)
                 await asyncio.sleep(1)
                 continue

@@ -139,7 +139,8 @@ def worker_telemetry(tmp_path_factory) -> WorkerTelemetry:
 def worker(django_db_setup, django_db_blocker, worker_telemetry):
     """A real Celery worker process (prefork, 2 children) on the test database and the test Redis,
     serving its metrics, writing its spans and logging JSON (see WorkerTelemetry)."""
-    env = child_process_env(**worker_telemetry.env())
+    # The worker keeps its database connections from task to task, as in production.
+    env = child_process_env(DATABASE_CONN_MAX_AGE="60", **worker_telemetry.env())
     celery_app.control.purge()
     services = EmbeddedServices(concurrency=2, log_dir=worker_telemetry.directory)
     services.start_worker(env=env)

@@ -273,6 +273,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_DEDUPLICATE_SUCCESSFUL_TASKS = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = env.int("CELERY_WORKER_PREFETCH_MULTIPLIER", default=4)
+# Celery's Django fixup closes the database connection before and after every task unless this is set:
+# a new PostgreSQL connection per task. With it, the fixup closes them only every this many tasks, and
+# partyproject.celery treats each task as Django treats a request (CONN_MAX_AGE, health checks, and a
+# connection that saw an error is dropped).
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A warm shutdown waits at most this long for running tasks; what is left is handed back to the broker.

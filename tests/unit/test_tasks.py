@@ -1,5 +1,7 @@
 """The agents as Celery tasks, run eagerly: lifecycle, retries, failure marker, breaker, idempotency."""
 
+import time
+
 import pybreaker
 import pytest
 
@@ -102,3 +104,24 @@ def test_faults_can_be_listed_and_cleared(db):
     assert "venue" not in faults_list()
     with pytest.raises(ValueError):
         fault_set("venue", error_rate=2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_around_a_task_the_connection_is_kept_until_its_max_age_like_around_a_request():
+    from types import SimpleNamespace
+
+    from django.db import connection
+
+    from partyproject.celery import app, database_connections_recycle
+
+    assert app.conf.get("CELERY_DB_REUSE_MAX"), "or Celery's fixup reconnects for every task"
+    queued = SimpleNamespace(request=SimpleNamespace(is_eager=False))
+    connection.ensure_connection()
+    kept = connection.connection
+    database_connections_recycle(sender=queued)
+    assert connection.connection is kept
+    connection.close_at = time.monotonic() - 1  # past CONN_MAX_AGE
+    database_connections_recycle(sender=SimpleNamespace(request=SimpleNamespace(is_eager=True)))
+    assert connection.connection is kept, "an eager task runs in its caller's transaction: left alone"
+    database_connections_recycle(sender=queued)
+    assert connection.connection is None
