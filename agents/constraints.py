@@ -9,6 +9,7 @@ theirs to choose, so it is exempt from the age and occasion rules (never from an
 """
 
 import datetime
+import functools
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -60,9 +61,16 @@ def venue_suits_age(audiences: Iterable[str], age_group: str) -> bool:
 
 def theme_matches(theme: Theme, preference: str) -> bool:
     """True when a preference names this theme (a keyword, its slug or its name)."""
-    asked = set(preference.lower().split())
-    names = [keyword.lower() for keyword in theme.keywords] + [theme.slug.replace("-", " "), theme.name.lower()]
-    return bool(asked) and any(asked <= set(name.split()) or set(name.split()) <= asked for name in names)
+    asked = frozenset(preference.lower().split())
+    names = _theme_name_words(theme.slug, theme.name, tuple(theme.keywords))
+    return bool(asked) and any(asked <= words or words <= asked for words in names)
+
+
+@functools.lru_cache(maxsize=4096)
+def _theme_name_words(slug: str, name: str, keywords: tuple[str, ...]) -> tuple[frozenset[str], ...]:
+    """The words of each name a theme answers to (matching runs for every theme and preference of a plan)."""
+    names = [keyword.lower() for keyword in keywords] + [slug.replace("-", " "), name.lower()]
+    return tuple(frozenset(name.split()) for name in names)
 
 
 def occasion_for(party_type: str, known: Iterable[str]) -> str:

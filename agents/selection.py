@@ -134,13 +134,18 @@ def select(*, brief: Brief, candidates: Mapping[str, Sequence[Mapping[str, Any]]
     best: tuple[float, float, tuple[int, ...]] | None = None
     cheapest: tuple[float, float, tuple[int, ...]] | None = None
     combinations = 0
-    for combo in itertools.product(*(range(len(scored[category])) for category in categories)):
+    # One (fit, cost, index) triple per option; zip(*triples) splits a combination in C, without a dict per
+    # combination. The sums add in category order, as the scores were always added.
+    triples = [[(entry[0], entry[1], index) for index, entry in enumerate(scored[category])] for category in categories]
+    theme_at = categories.index("theme") if pair is not None else 0
+    cake_at = categories.index("cake") if pair is not None else 0
+    for triple in itertools.product(*triples):
         combinations += 1
-        chosen = dict(zip(categories, combo, strict=True))
-        fit = sum(scored[category][index][0] for category, index in chosen.items())
-        cost = round(sum(scored[category][index][1] for category, index in chosen.items()), 2)
+        fits, costs, combo = zip(*triple, strict=True)
+        fit = sum(fits)
+        cost = round(sum(costs), 2)
         if pair is not None:
-            fit += pair[chosen["theme"]][chosen["cake"]]
+            fit += pair[combo[theme_at]][combo[cake_at]]
         if cheapest is None or (cost, -fit) < (cheapest[1], -cheapest[0]):
             cheapest = (fit, cost, combo)
         if allowance is not None and cost > allowance + CENT:
