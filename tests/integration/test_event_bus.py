@@ -148,23 +148,33 @@ def test_the_relay_killed_mid_stream_and_restarted_loses_nothing(user, stream_pr
     def relay() -> subprocess.Popen:
         return subprocess.Popen(command, env=env, stdout=open(tmp_path / "relay.log", "ab"), stderr=subprocess.STDOUT)
 
+    killed = threading.Event()
+
     def write() -> None:
-        for _ in range(15):
+        for round_ in range(15):
+            if round_ == 5:
+                killed.wait(timeout=30)  # the rest commits after the kill, whatever the machine's speed
             for plan in plans:
                 events_append(plan.id, 2)
             time.sleep(0.05)
         for plan in plans:
             plan_end(plan.id)
 
+    def relayed() -> int:
+        return sum(RelayCursor.objects.values_list("seq", flat=True))
+
     writer = threading.Thread(target=write)
     first = relay()
-    writer.start()
     deadline = time.monotonic() + 30
-    while not RelayCursor.objects.exists() and time.monotonic() < deadline:
+    while relayed() < len(plans) and time.monotonic() < deadline:  # up, with the plans' first events out
         time.sleep(0.02)
+    writer.start()
+    while relayed() <= len(plans) and time.monotonic() < deadline:  # and some of the writer's too
+        time.sleep(0.01)
     first.send_signal(signal.SIGKILL)
     first.wait()
-    published_before = sum(RelayCursor.objects.values_list("seq", flat=True))
+    killed.set()
+    published_before = relayed()
     second = relay()
     writer.join()
     heads = {plan.id: Plan.objects.get(pk=plan.id).event_seq for plan in plans}
