@@ -43,10 +43,18 @@ def plans_complete(user, count: int) -> list[dict]:
 
 @pytest.fixture
 def pair(tmp_path):
+    """Worker nodes of the test's own; the workers already running (the session's shared one) stop
+    consuming meanwhile (Celery's remote control), or they would take some of the pair's tasks."""
+    others = [name for reply in celery_app.control.ping(timeout=1) for name in reply]
+    queues = [queue.name for queue in celery_app.amqp.queues.values()]
+    for queue in queues if others else ():
+        celery_app.control.cancel_consumer(queue, destination=others, reply=True)
     celery_app.control.purge()
     services = EmbeddedServices(concurrency=1, log_dir=tmp_path)
     yield services
     services.stop()
+    for queue in queues if others else ():
+        celery_app.control.add_consumer(queue, destination=others, reply=True)
 
 
 def test_two_nodes_on_different_queues_complete_plans_together(catalog, user, pair, tmp_path):
