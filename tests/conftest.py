@@ -1,5 +1,6 @@
 """Shared fixtures: users and tokens, the catalog, eager Celery for unit tests, a real worker for integration."""
 
+import contextlib
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,6 +147,19 @@ def worker(django_db_setup, django_db_blocker, worker_telemetry):
     services.start_worker(env=env)
     yield services
     services.stop()
+    # Its pool processes kept their sessions; PostgreSQL ends them just after the processes exit, and the
+    # test database can be dropped only once they are gone.
+    with django_db_blocker.unblock(), contextlib.suppress(TimeoutError):  # best effort: the drop only warns
+        wait_until(lambda: not other_sessions(), timeout=10, what="the worker's database sessions to end")
+
+
+def other_sessions() -> int:
+    """Sessions on the test database other than this process's own."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0]
 
 
 @pytest.fixture(scope="session")
