@@ -40,8 +40,10 @@ def arguments() -> argparse.Namespace:
     return parser.parse_args()
 
 
-ARGS = arguments()
-if ARGS.broker == "rabbitmq":
+# Parsed before Django starts (the broker is chosen by the environment); not when another benchmark imports
+# this module for its helpers.
+ARGS = arguments() if __name__ == "__main__" else None
+if ARGS is not None and ARGS.broker == "rabbitmq":
     os.environ["CELERY_BROKER_URL"] = rabbitmq_vhost_url(ARGS.rabbitmq_vhost)
 
 import django  # noqa: E402
