@@ -92,10 +92,6 @@ async def _receive_cancellable(layer, channel: str) -> dict[str, Any]:
             receiving.cancel()
             await asyncio.wait({receiving}, timeout=0.1)
         raise
-    except Exception:
-        if asyncio.current_task().cancelling():  # the cancellation came back as the layer's error
-            raise asyncio.CancelledError from None
-        raise
 
 
 class PlanHub:

@@ -153,13 +153,14 @@ def worker(django_db_setup, django_db_blocker, worker_telemetry):
         wait_until(lambda: not other_sessions(), timeout=10, what="the worker's database sessions to end")
 
 
-def other_sessions() -> int:
-    """Sessions on the test database other than this process's own."""
+def other_sessions() -> set[tuple]:
+    """The (pid, backend_start) of every session on the test database but this process's own."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "SELECT pid, backend_start FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
-        return cursor.fetchone()[0]
+        return set(cursor.fetchall())
 
 
 @pytest.fixture(scope="session")

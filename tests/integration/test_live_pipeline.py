@@ -7,12 +7,11 @@ chord in Redis, and the worker writes to the test database.
 import time
 
 import pytest
-from django.db import connection
 
 from agents.base import agent_policy
 from agents.faults import fault_set
 from planning.models import AgentRun, Plan, PlanEvent
-from tests.conftest import client_for
+from tests.conftest import client_for, other_sessions
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -70,25 +69,15 @@ def test_several_plans_at_once_each_complete_exactly_once(catalog, user, worker)
     assert AgentRun.objects.filter(plan_id__in=ids).count() == 24
 
 
-def worker_backends() -> set[tuple]:
-    """The other sessions on the test database: the worker's pool processes (this process uses one)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pid, backend_start FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-        return set(cursor.fetchall())
-
-
 def test_the_worker_keeps_its_database_connections_from_task_to_task(catalog, user, worker):
     """Celery's Django fixup would connect afresh for every task; the worker reuses its connections as
     Django does across requests (CONN_MAX_AGE), so the sessions that served one plan serve the next."""
     client = client_for(user)
     wait_for_end(client, client.post("/api/v1/plans/", {"text": JAZZ_PARTY}, format="json").json()["id"])
-    first = worker_backends()
+    first = other_sessions()  # the worker's pool processes
     wait_for_end(client, client.post("/api/v1/plans/", {"text": KIDS_PARTY}, format="json").json()["id"])
     assert first, "the worker's connections stay open between tasks"
-    assert first & worker_backends(), "and the next plan's tasks run on them"
+    assert first & other_sessions(), "and the next plan's tasks run on them"
 
 
 def test_an_agent_that_keeps_failing_gives_a_partial_plan_and_the_chord_does_not_hang(catalog, user, worker):

@@ -1,15 +1,18 @@
 """The agents as Celery tasks, run eagerly: lifecycle, retries, failure marker, breaker, idempotency."""
 
 import time
+from types import SimpleNamespace
 
 import pybreaker
 import pytest
+from django.db import connection
 
 from agents import services as orchestration
 from agents import tasks
 from agents.base import agent_policy
 from agents.breaker import breaker_for
 from agents.faults import fault_clear, fault_set, faults_list
+from partyproject.celery import app, database_connections_recycle
 from planning.models import AgentRun, PlanEvent
 
 pytestmark = pytest.mark.django_db
@@ -108,12 +111,6 @@ def test_faults_can_be_listed_and_cleared(db):
 
 @pytest.mark.django_db(transaction=True)
 def test_around_a_task_the_connection_is_kept_until_its_max_age_like_around_a_request():
-    from types import SimpleNamespace
-
-    from django.db import connection
-
-    from partyproject.celery import app, database_connections_recycle
-
     assert app.conf.get("CELERY_DB_REUSE_MAX"), "or Celery's fixup reconnects for every task"
     queued = SimpleNamespace(request=SimpleNamespace(is_eager=False))
     connection.ensure_connection()
