@@ -278,6 +278,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = env.int("CELERY_WORKER_PREFETCH_MULTIPLIER",
 # partyproject.celery treats each task as Django treats a request (CONN_MAX_AGE, health checks, and a
 # connection that saw an error is dropped).
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
+# A connection that ended a task without error this recently is not health-checked (a SELECT 1) before the
+# next one; 0 checks before every task, as Django does before every request.
+DATABASE_HEALTH_CHECK_GRACE_SECONDS = env.float("DATABASE_HEALTH_CHECK_GRACE_SECONDS", default=1.0)
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A warm shutdown waits at most this long for running tasks; what is left is handed back to the broker.

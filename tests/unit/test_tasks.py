@@ -12,7 +12,7 @@ from agents import tasks
 from agents.base import agent_policy
 from agents.breaker import breaker_for
 from agents.faults import fault_clear, fault_set, faults_list
-from partyproject.celery import app, database_connections_recycle
+from partyproject.celery import app, database_connections_recycle, database_connections_release
 from planning.models import AgentRun, PlanEvent
 
 pytestmark = pytest.mark.django_db
@@ -122,3 +122,24 @@ def test_around_a_task_the_connection_is_kept_until_its_max_age_like_around_a_re
     assert connection.connection is kept, "an eager task runs in its caller's transaction: left alone"
     database_connections_recycle(sender=queued)
     assert connection.connection is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_that_just_ended_a_task_healthy_skips_the_check_before_the_next(settings):
+    queued = SimpleNamespace(request=SimpleNamespace(is_eager=False))
+    settings.DATABASE_HEALTH_CHECK_GRACE_SECONDS = 60
+    connection.ensure_connection()
+    database_connections_release(sender=queued)
+    database_connections_recycle(sender=queued)
+    assert connection.health_check_done, "used a moment ago: no SELECT 1 before the next task"
+
+    connection.errors_occurred = True
+    database_connections_release(sender=queued)
+    connection.errors_occurred = False
+    database_connections_recycle(sender=queued)
+    assert not connection.health_check_done, "a task that saw an error: the next use checks the connection"
+
+    database_connections_release(sender=queued)
+    settings.DATABASE_HEALTH_CHECK_GRACE_SECONDS = 0
+    database_connections_recycle(sender=queued)
+    assert not connection.health_check_done, "no grace: checked before every task, as before every request"
