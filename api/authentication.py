@@ -2,6 +2,7 @@
 for service clients."""
 
 import time
+from collections import OrderedDict
 from threading import Lock
 from typing import Any
 
@@ -13,9 +14,10 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import InvalidToken
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, Token
+from rest_framework_simplejwt.utils import aware_utcnow
 
 from .permissions import OPERATE, READ_ANY_PLAN, SEE_INTERNALS
 from .services import api_key_authenticate
@@ -141,15 +143,63 @@ def tokens_revoke(*, user_id: int) -> None:
     revocations.add(user_id)
 
 
+class _VerifiedTokens:
+    """Access tokens this process has verified (signature, type, claims), by their raw bytes, so a client's
+    next request with the same token skips the signature check. Expiry is checked again on every use; a
+    revocation is checked per request in `get_user`, as for a token verified anew."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self.lock = Lock()
+        self.tokens: OrderedDict[bytes, Token] = OrderedDict()
+
+    def get(self, raw: bytes) -> Token | None:
+        with self.lock:
+            token = self.tokens.get(raw)
+            if token is not None:
+                self.tokens.move_to_end(raw)
+        if token is None:
+            return None
+        try:
+            token.check_exp(current_time=aware_utcnow())  # not the time the token was first verified
+        except TokenError:
+            with self.lock:
+                self.tokens.pop(raw, None)
+            return None
+        return token
+
+    def put(self, raw: bytes, token: Token) -> None:
+        with self.lock:
+            self.tokens[raw] = token
+            while len(self.tokens) > self.size:
+                self.tokens.popitem(last=False)
+
+    def forget(self) -> None:
+        with self.lock:
+            self.tokens.clear()
+
+
+verified_tokens = _VerifiedTokens()
+
+
 class StatelessJWTAuthentication(JWTAuthentication):
     """JWT bearer authentication without a user query: the user is built from the token's claims.
 
     `request.user` is an unsaved-looking `User` with only the id, username, staff flag and role permissions of
-    the token (enough for ownership, throttles, audit records and foreign keys). A user deactivated, deleted or
+    the token (enough for ownership, throttles, audit records and foreign keys). A token's signature is checked
+    once per process (`verified_tokens`), its expiry on every request. A user deactivated, deleted or
     changed in role or password since the token was issued is refused through the revocation list (read from
     Redis at most once a second per process). A token without the permissions claim (issued before this
     scheme) is checked against the database.
     """
+
+    def get_validated_token(self, raw_token: bytes) -> Token:
+        """The verified token: from this process's cache of verified tokens, else verified and remembered."""
+        token = verified_tokens.get(raw_token)
+        if token is None:
+            token = super().get_validated_token(raw_token)
+            verified_tokens.put(raw_token, token)
+        return token
 
     def get_user(self, validated_token: Token):
         if PERMISSIONS_CLAIM not in validated_token:

@@ -1,9 +1,11 @@
 """Request and response shapes of the API."""
 
+import datetime
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -254,9 +256,36 @@ class AgentRunSerializer(serializers.ModelSerializer):
 
 
 class PlanSummarySerializer(serializers.ModelSerializer):
+    """A line of the plan list, from a plan or a `values()` row of its fields.
+
+    It writes what the declared fields write (a test compares them) without running a DRF field per value:
+    on a page of 20 plans those took 40 % of the request's CPU.
+    """
+
     class Meta:
         model = Plan
         fields = ("id", "status", "request_text", "selection_arm", "created_at", "updated_at", "finished_at")
+
+    def to_representation(self, instance) -> dict[str, Any]:
+        row = instance if isinstance(instance, dict) else {name: getattr(instance, name) for name in self.Meta.fields}
+        zone = timezone.get_current_timezone() if settings.USE_TZ else None
+        return {
+            "id": str(row["id"]),
+            "status": row["status"],
+            "request_text": row["request_text"],
+            "selection_arm": row["selection_arm"],
+            **{name: iso_datetime(row[name], zone=zone) for name in ("created_at", "updated_at", "finished_at")},
+        }
+
+
+def iso_datetime(value: datetime.datetime | None, *, zone: datetime.tzinfo | None) -> str | None:
+    """A datetime as DRF's DateTimeField writes it by default: ISO 8601 in `zone`, "Z" for UTC."""
+    if value is None:
+        return None
+    if zone is not None and timezone.is_aware(value):
+        value = value.astimezone(zone)
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 class AdmissionSerializer(serializers.Serializer):

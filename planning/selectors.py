@@ -26,16 +26,25 @@ from .models import (
 )
 
 
-def plan_list(*, user, columns: Sequence[str] = ()) -> QuerySet[Plan]:
-    """The plans a user may see: their own; with `columns`, only those are read (the list shows a few)."""
+def plan_list(*, user, columns: Sequence[str] = ()) -> QuerySet:
+    """The plans a user may see: their own; with `columns`, rows of only those columns (dicts, as the list
+    shows a few and builds no models)."""
     plans = Plan.objects.filter(owner_id=user.pk)
-    return plans.only(*columns) if columns else plans
+    return plans.values(*columns) if columns else plans
 
 
 def plan_head(*, plan_id: UUID) -> dict[str, Any] | None:
     """What tells whether a plan's rendering changed, and who may read it: owner, version, last event,
     status, admission (None when there is no such plan)."""
-    return Plan.objects.filter(pk=plan_id).values("owner_id", "version", "event_seq", "status", "admitted_at").first()
+    # Every plan read pays for this query, so it skips the ORM's query building (a quarter of a cached read).
+    with connection.cursor() as cursor:
+        cursor.execute(_PLAN_HEAD_SQL, [Plan._meta.pk.get_db_prep_value(plan_id, connection)])
+        row = cursor.fetchone()
+    return None if row is None else dict(zip(_PLAN_HEAD_COLUMNS, row, strict=True))
+
+
+_PLAN_HEAD_COLUMNS = ("owner_id", "version", "event_seq", "status", "admitted_at")
+_PLAN_HEAD_SQL = f"SELECT {', '.join(_PLAN_HEAD_COLUMNS)} FROM {Plan._meta.db_table} WHERE id = %s"
 
 
 def plan_get(*, user, plan_id: UUID, any_owner: bool = False) -> Plan:

@@ -2,6 +2,7 @@
 and the metrics endpoint's guard, log configuration."""
 
 import io
+import json
 import logging
 import time
 import uuid
@@ -236,6 +237,25 @@ def test_log_format_is_json_or_console_and_nothing_else():
     finally:
         logger.removeHandler(handler)
     assert "readable line" in stream.getvalue() and not stream.getvalue().startswith("{")
+
+
+@pytest.mark.django_db
+def test_a_request_logs_one_line_with_the_address_the_throttles_trust(settings, user):
+    settings.TRUSTED_PROXY_COUNT = 0
+    formatter_spec = logging_config(level="INFO", renderer="json")["formatters"]["structured"]
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(formatter_spec.pop("()")(**formatter_spec))
+    logger = logging.getLogger("django_structlog.middlewares.request")
+    logger.addHandler(handler)
+    try:
+        APIClient().get("/api/v1/health/", HTTP_X_FORWARDED_FOR="203.0.113.9", REMOTE_ADDR="198.51.100.7")
+    finally:
+        logger.removeHandler(handler)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [line["event"] for line in lines] == ["request_finished"], "request_started only at DEBUG"
+    assert lines[0]["ip"] == "198.51.100.7", "no trusted proxy: the forwarded address is the client's claim"
+    assert lines[0]["request"] == "GET /api/v1/health/" and lines[0]["code"] == 200
 
 
 # --- Readiness -----------------------------------------------------------------------------------------

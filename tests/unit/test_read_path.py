@@ -2,19 +2,30 @@
 the one-round-trip throttle and the orjson renderer."""
 
 import json
+import time
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from agents import services as orchestration
-from api.authentication import PERMISSIONS_CLAIM, _Revocations, revocations
+from api.authentication import (
+    PERMISSIONS_CLAIM,
+    RoleRefreshToken,
+    _Revocations,
+    revocations,
+    tokens_revoke,
+    verified_tokens,
+)
 from api.renderers import FastJSONRenderer, etag_matches, plan_etag, plan_renderings_forget
-from api.serializers import plan_detail_data
+from api.serializers import PlanSummarySerializer, plan_detail_data
 from api.throttling import ScopedThrottle, UserOrKeyThrottle, window_hit
 from planning import selectors
 from planning.models import AgentRunStatus, Plan, PlanDispatch
@@ -30,6 +41,7 @@ KIDS_PARTY = "Birthday party for 25 kids in Austin, superhero theme, budget $120
 def _fresh_renderings():
     plan_renderings_forget()
     revocations.forget()
+    verified_tokens.forget()
     yield
     plan_renderings_forget()
 
@@ -109,7 +121,7 @@ def test_a_repeated_get_costs_one_small_query(api, plan):
         response = detail(api, plan)
     assert response.status_code == 200
     assert len(queries) == 1, [q["sql"] for q in queries]
-    assert '"result"' not in queries[0]["sql"] and '"version"' in queries[0]["sql"]
+    assert "result" not in queries[0]["sql"] and "version" in queries[0]["sql"]
 
 
 def test_another_users_plan_is_not_found_even_with_its_etag(plan, other_user):
@@ -149,6 +161,36 @@ def test_the_list_reads_only_the_columns_it_shows(api, plan):
     assert '"result"' not in queries[0]["sql"] and '"brief"' not in queries[0]["sql"]
 
 
+class DrfPlanSummarySerializer(serializers.ModelSerializer):
+    """The list's fields as DRF renders them, field by field."""
+
+    class Meta:
+        model = Plan
+        fields = PlanSummarySerializer.Meta.fields
+
+
+def test_the_list_lines_are_what_drfs_fields_write(catalog, user, plan, settings):
+    ended = orchestration.plan_create(owner=user, text="A quiet dinner for 8 in Denver")
+    Plan.objects.filter(pk=ended.pk).update(status="complete", finished_at=timezone.now())
+    for zone in ("UTC", "America/Chicago"):
+        settings.TIME_ZONE = zone
+        for one in Plan.objects.filter(pk__in=[plan.pk, ended.pk]):
+            expected = DrfPlanSummarySerializer(one).data
+            assert PlanSummarySerializer(one).data == expected
+            row = Plan.objects.filter(pk=one.pk).values(*PlanSummarySerializer.Meta.fields).get()
+            assert PlanSummarySerializer(row).data == expected
+    line = PlanSummarySerializer(Plan.objects.get(pk=ended.pk)).data
+    assert line["finished_at"] is not None and not line["finished_at"].endswith("Z"), "in Chicago's time"
+
+
+def test_the_list_pages_through_rows_with_its_cursor(catalog, api, user):
+    created = [orchestration.plan_create(owner=user, text=f"Dinner for {n} in Austin").id for n in (4, 6, 8)]
+    first = api.get("/api/v1/plans/", {"page_size": 2}).json()
+    second = api.get(first["next"]).json()
+    assert [line["id"] for line in first["results"] + second["results"]] == [str(pk) for pk in reversed(created)]
+    assert second["next"] is None
+
+
 # --- Stateless JWT -------------------------------------------------------------------------------------------
 
 
@@ -157,8 +199,6 @@ def access_of(client: APIClient) -> str:
 
 
 def test_the_access_token_carries_the_role_permissions(user, support_user):
-    from rest_framework_simplejwt.tokens import AccessToken
-
     assert AccessToken(access_of(client_for(user)))[PERMISSIONS_CLAIM] == []
     claims = AccessToken(access_of(client_for(support_user)))
     assert set(claims[PERMISSIONS_CLAIM]) == {"api.read_any_plan", "api.see_internals"}
@@ -295,3 +335,41 @@ def test_a_deleted_user_cannot_refresh(user):
     user.delete()
     refresh = APIClient().post("/api/v1/auth/token/refresh/", {"refresh": tokens["refresh"]}, format="json")
     assert refresh.status_code == 401
+
+
+def test_a_verified_token_is_not_verified_again_but_its_expiry_and_revocation_still_count(user, monkeypatch):
+    client = client_for(user)
+    assert client.get("/api/v1/plans/").status_code == 200
+    verifications = []
+    real_verify = AccessToken.verify
+    monkeypatch.setattr(AccessToken, "verify", lambda token: verifications.append(1) or real_verify(token))
+    assert client.get("/api/v1/plans/").status_code == 200
+    assert verifications == [], "the same token again: no second signature check"
+    monkeypatch.undo()
+    short = RoleRefreshToken.for_user(user).access_token
+    short.set_exp(lifetime=timedelta(seconds=1))
+    brief = APIClient()
+    brief.credentials(HTTP_AUTHORIZATION=f"Bearer {short}")
+    assert brief.get("/api/v1/plans/").status_code == 200
+    time.sleep(1.1)
+    assert brief.get("/api/v1/plans/").status_code == 401, "expired while cached"
+    fresh = client_for(user)
+    assert fresh.get("/api/v1/plans/").status_code == 200
+    tokens_revoke(user_id=user.pk)
+    assert fresh.get("/api/v1/plans/").status_code == 401, "revoked while cached"
+
+
+def test_a_forged_token_is_refused_whatever_the_cache_holds(user):
+    client = client_for(user)
+    assert client.get("/api/v1/plans/").status_code == 200
+    header, payload, signature = access_of(client).split(".")
+    forged = APIClient()
+    forged.credentials(HTTP_AUTHORIZATION=f"Bearer {header}.{payload}.{signature[:-4]}AAAA")
+    assert forged.get("/api/v1/plans/").status_code == 401
+
+
+def test_the_cache_of_verified_tokens_is_bounded():
+    cache = type(verified_tokens)(size=2)
+    for raw in (b"a", b"b", b"c"):
+        cache.put(raw, AccessToken())
+    assert list(cache.tokens) == [b"b", b"c"]
