@@ -5,6 +5,7 @@ what happens next and talks to the broker.
 """
 
 import logging
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -52,9 +53,30 @@ KILLED = "The agent's task was stopped by the worker (hard time limit or lost wo
 
 
 def analyzer_build() -> InputAnalyzer:
-    """An InputAnalyzer with the configured rules and classifier, the catalog's cities and what it offers."""
+    """An InputAnalyzer with the configured rules and classifier, the catalog's cities and what it offers.
+
+    Built once per process for each rules file version, catalog version, day and classifier (an analyzer
+    does not change once built), so a request pays only the catalog version's read.
+    """
     rules = load_rules(settings.ANALYZER_RULES_PATH)
-    version = selectors.catalog_version()
+    identity = (id(rules), selectors.catalog_version(), timezone.localdate(), settings.ANALYZER_CLASSIFIER)
+    with _analyzers_lock:
+        built = _analyzers.get(identity)
+    if built is not None and built[0] is rules:
+        return built[1]
+    analyzer = _analyzer_new(rules=rules, version=identity[1], today=identity[2], classifier=identity[3])
+    with _analyzers_lock:
+        _analyzers[identity] = (rules, analyzer)
+        while len(_analyzers) > 4:
+            _analyzers.pop(next(iter(_analyzers)))
+    return analyzer
+
+
+_analyzers: dict[tuple, tuple[Any, InputAnalyzer]] = {}
+_analyzers_lock = threading.Lock()
+
+
+def _analyzer_new(*, rules, version: int, today, classifier: str) -> InputAnalyzer:
     cities = [
         CityRef(slug=slug, name=name, aliases=tuple(aliases or ()))
         for slug, name, aliases in selectors.city_rows(version=version)
@@ -65,8 +87,8 @@ def analyzer_build() -> InputAnalyzer:
         rules=rules,
         cities=cities,
         catalog=CatalogLimits(dietary_options=anywhere or None, max_guests=largest, dietary_by_city=diets_by_city),
-        today=timezone.localdate(),
-        classifier=classifier_for(settings.ANALYZER_CLASSIFIER, rules),
+        today=today,
+        classifier=classifier_for(classifier, rules),
     )
 
 

@@ -6,6 +6,7 @@ import dataclasses
 import json
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pybreaker
 import pytest
@@ -15,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Max
 
+from agents.analyzer.loading import DEFAULT_RULES_PATH
 from agents.breaker import SnapshotRedisStorage, breaker_for, breaker_fresh
 from agents.budget import BudgetAgent
 from agents.errors import TransientAgentError
@@ -286,6 +288,23 @@ def test_the_analyzer_reads_the_catalog_with_one_redis_round_trip_and_no_sql(cat
         analyzer = analyzer_build()
     assert analyzer.analyze(text="Party for 30 in Austin", fields={}).city == "austin"
     assert counts.redis == 1 and counts.sql <= 1  # the version row, while the test's transaction is open
+
+
+def test_the_analyzer_is_built_once_per_catalog_version_and_rules_file(catalog, settings, tmp_path):
+    from agents.services import analyzer_build
+
+    first = analyzer_build()
+    assert analyzer_build() is first
+    with transaction.atomic():
+        catalog_version_bump()
+    assert analyzer_build() is not first, "a catalog edit: built anew"
+    rules = tmp_path / "analyzer.yaml"
+    rules.write_text(Path(settings.ANALYZER_RULES_PATH or DEFAULT_RULES_PATH).read_text())
+    settings.ANALYZER_RULES_PATH = str(rules)
+    own = analyzer_build()
+    assert own.rules is not first.rules and analyzer_build() is own
+    rules.write_text(rules.read_text() + "\n")
+    assert analyzer_build() is not own, "the rules file changed: built anew"
 
 
 # --- the breaker --------------------------------------------------------------------------------------
