@@ -75,6 +75,23 @@ def events_announce(*, plan_id: UUID) -> None:
     plan_events_committed.send(sender=PlanEvent, plan_id=plan_id)
 
 
+def events_announce_on_commit(*, plan_id: UUID | str) -> None:
+    """Announce the plan's new events once its transaction commits: once per transaction, however many
+    events it appends (creating a plan appends four).
+
+    An announcement already registered is enough when it cannot be rolled back without this change: it
+    was registered outside every savepoint the current code runs in, or in one of them.
+    """
+    plan_id = str(plan_id)
+    if connection.in_atomic_block:
+        current = set(connection.savepoint_ids)
+        for savepoints, hook, _robust in connection.run_on_commit:
+            announces = getattr(hook, "func", None) is events_announce and hook.keywords == {"plan_id": plan_id}
+            if announces and savepoints <= current:
+                return
+    transaction.on_commit(partial(events_announce, plan_id=plan_id), robust=True)
+
+
 def plan_ended_announce(*, plan_id: UUID, owner_id: int) -> None:
     """After commit: a plan ended, so its owner's running slot is free (admission listens)."""
     plan_ended.send(sender=Plan, plan_id=plan_id, owner_id=owner_id)
@@ -164,7 +181,7 @@ def _event_append(
         )
         appended = Appended(seq=seq, brief=brief, constraints=constraints or {})
     if appended is not None:
-        transaction.on_commit(partial(events_announce, plan_id=plan_id), robust=True)
+        events_announce_on_commit(plan_id=plan_id)
     return appended
 
 
@@ -300,7 +317,7 @@ def agent_run_start(*, plan_id: UUID | str, revision: int, agent: str, task_id: 
                 transaction.set_rollback(True)
                 return None
             attempts, depends_on, brief, constraints = row[0], _json(row[1]), _json(row[2]), _json(row[3]) or {}
-            transaction.on_commit(partial(events_announce, plan_id=plan_id), robust=True)
+            events_announce_on_commit(plan_id=plan_id)
         else:
             appended = _event_append(plan_id=plan_id, type="agent.started", agent=agent, running_revision=revision)
             if appended is None:
@@ -425,7 +442,7 @@ def _agent_run_move(
         if not moved:
             transaction.set_rollback(True)
             return None
-        transaction.on_commit(partial(events_announce, plan_id=plan_id), robust=True)
+        events_announce_on_commit(plan_id=plan_id)
         if dead_letter:
             dead_letter_record(plan_id=plan_id, agent=agent, args=[str(plan_id)], error=error, **dead_letter)
     return to

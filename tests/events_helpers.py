@@ -17,7 +17,7 @@ from planning.services import event_append, events_announce
 
 
 def without_wake_ups(callbacks: list) -> list:
-    """The on-commit callbacks other than the event wake-ups (`event_append` adds one per event)."""
+    """The on-commit callbacks other than the event wake-ups (`event_append` adds one per transaction and plan)."""
     return [callback for callback in callbacks if getattr(callback, "func", None) is not events_announce]
 
 

@@ -87,6 +87,38 @@ def test_event_sequence_has_no_gaps_even_after_a_rollback(user):
     assert list(PlanEvent.objects.filter(plan=plan).values_list("seq", "type")) == [(1, "x.one"), (2, "x.two")]
 
 
+def wake_ups(callbacks: list) -> list[str]:
+    return [callback.keywords["plan_id"] for callback in callbacks if callback.func is services.events_announce]
+
+
+def test_a_transaction_announces_each_plan_once_however_many_events_it_appends(
+    user, django_capture_on_commit_callbacks
+):
+    plan, other = Plan.objects.create(owner=user), Plan.objects.create(owner=user)
+    with django_capture_on_commit_callbacks() as callbacks, services.transaction.atomic():
+        for type in ("x.one", "x.two", "x.three"):
+            services.event_append(plan_id=plan.id, type=type)
+        services.event_append(plan_id=other.id, type="x.one")
+        with services.transaction.atomic():
+            services.event_append(plan_id=plan.id, type="x.nested")  # covered by the announcement outside
+    assert sorted(wake_ups(callbacks)) == sorted([str(plan.id), str(other.id)])
+
+
+def test_an_announcement_that_a_savepoint_could_take_back_is_not_relied_on(user, django_capture_on_commit_callbacks):
+    plan = Plan.objects.create(owner=user)
+    with django_capture_on_commit_callbacks() as callbacks, services.transaction.atomic():
+        with pytest.raises(RuntimeError), services.transaction.atomic():
+            services.event_append(plan_id=plan.id, type="x.lost")
+            raise RuntimeError("roll back")
+        services.event_append(plan_id=plan.id, type="x.kept")
+    assert wake_ups(callbacks) == [str(plan.id)], "the rolled-back one is gone; the kept event announces itself"
+    with django_capture_on_commit_callbacks() as callbacks, services.transaction.atomic():
+        with services.transaction.atomic():
+            services.event_append(plan_id=plan.id, type="x.inner")
+        services.event_append(plan_id=plan.id, type="x.outer")
+    assert wake_ups(callbacks) == [str(plan.id)] * 2, "registered in a savepoint: the outer event adds its own"
+
+
 def running_plan(user, text=KIDS_PARTY):
     return orchestration.plan_create(owner=user, text=text)
 
