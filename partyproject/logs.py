@@ -5,6 +5,7 @@ the current context (django-structlog binds `request_id` and `user_id` per reque
 per Celery task; `plan_id` is bound where a plan is served) and the current trace and span ids.
 """
 
+import logging
 from typing import Any
 
 import structlog
@@ -73,8 +74,19 @@ def logging_config(*, level: str, renderer: str) -> dict[str, Any]:
         },
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
         "root": {"handlers": ["console"], "level": level},
-        "loggers": {"django_structlog": {"level": level}, "celery": {"level": level}},
+        "loggers": {
+            "django_structlog": {"level": level},
+            "celery": {"level": level},
+            # "Task received" and "Task succeeded" repeat django-structlog's task lines: kept for DEBUG only.
+            **{name: {"level": _celery_task_lines(level)} for name in ("celery.worker.strategy", "celery.app.trace")},
+        },
     }
+
+
+def _celery_task_lines(level: str) -> str:
+    """The level of Celery's own per-task lines: all of them at DEBUG, otherwise warnings and worse."""
+    level = level.upper()
+    return level if level == "DEBUG" or logging.getLevelName(level) >= logging.WARNING else "WARNING"
 
 
 def plan_bind(plan_id: Any, *, user_id: Any = None) -> None:

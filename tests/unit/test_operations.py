@@ -239,6 +239,13 @@ def test_log_format_is_json_or_console_and_nothing_else():
     assert "readable line" in stream.getvalue() and not stream.getvalue().startswith("{")
 
 
+def test_celerys_own_task_lines_repeat_ours_and_show_only_at_debug():
+    for level, expected in (("INFO", "WARNING"), ("DEBUG", "DEBUG"), ("ERROR", "ERROR")):
+        loggers = logging_config(level=level, renderer="json")["loggers"]
+        assert loggers["celery.app.trace"]["level"] == loggers["celery.worker.strategy"]["level"] == expected
+        assert loggers["celery"]["level"] == level
+
+
 @pytest.mark.django_db
 def test_a_request_logs_one_line_with_the_address_the_throttles_trust(settings, user):
     settings.TRUSTED_PROXY_COUNT = 0
