@@ -6,6 +6,7 @@ import json
 import logging
 import time
 from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -273,18 +274,26 @@ STARTABLE = (AgentRunStatus.PENDING, AgentRunStatus.RETRYING, AgentRunStatus.RUN
 # The claim in one statement: the event (locking the plan row, only while it runs this revision), the run
 # (locked second, as every writer does), and the event's row; nothing is returned when either condition
 # fails, and the caller then rolls the counter's bump back.
+# A run's claim in one statement, which changes nothing unless it claims (so it needs no transaction of
+# its own): lock the plan's row while it runs this revision (every writer locks the plan before its runs),
+# take the run only in a state it may leave, and only then number the event and append it.
 _CLAIM_SQL = """
-WITH bumped AS (
-    UPDATE planning_plan SET event_seq = event_seq + 1, updated_at = %(now)s
+WITH locked AS (
+    SELECT id, revision FROM planning_plan
     WHERE id = %(plan)s::uuid AND status = %(running)s AND revision = %(revision)s
-    RETURNING id, event_seq, revision, brief, constraints
+    FOR UPDATE
 ), claimed AS (
     UPDATE planning_agentrun AS run
     SET status = %(running)s, attempts = run.attempts + 1, task_id = %(task)s, started_at = %(now)s
-    FROM bumped
-    WHERE run.plan_id = bumped.id AND run.revision = bumped.revision AND run.agent = %(agent)s
+    FROM locked
+    WHERE run.plan_id = locked.id AND run.revision = locked.revision AND run.agent = %(agent)s
       AND run.status = ANY(%(startable)s)
-    RETURNING run.attempts, run.depends_on
+    RETURNING run.plan_id, run.attempts, run.depends_on
+), bumped AS (
+    UPDATE planning_plan AS plan SET event_seq = plan.event_seq + 1, updated_at = %(now)s
+    FROM claimed
+    WHERE plan.id = claimed.plan_id
+    RETURNING plan.id, plan.event_seq, plan.revision, plan.brief, plan.constraints
 ), appended AS (
     INSERT INTO planning_planevent (plan_id, seq, revision, type, agent, payload, trace_id, created_at)
     SELECT bumped.id, bumped.event_seq, bumped.revision, 'agent.started', %(agent)s,
@@ -304,21 +313,20 @@ def agent_run_start(*, plan_id: UUID | str, revision: int, agent: str, task_id: 
     late or stale task does nothing. One statement on PostgreSQL.
     """
     now = timezone.now()
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            params = {
-                "now": now, "plan": str(plan_id), "running": AgentRunStatus.RUNNING, "revision": revision,
-                "task": task_id, "agent": agent, "startable": list(STARTABLE), "trace": current_trace_id(),
-            }  # fmt: skip
-            with connection.cursor() as cursor:
-                cursor.execute(_CLAIM_SQL, params)
-                row = cursor.fetchone()
-            if row is None:
-                transaction.set_rollback(True)
-                return None
-            attempts, depends_on, brief, constraints = row[0], _json(row[1]), _json(row[2]), _json(row[3]) or {}
-            events_announce_on_commit(plan_id=plan_id)
-        else:
+    if connection.vendor == "postgresql":
+        params = {
+            "now": now, "plan": str(plan_id), "running": AgentRunStatus.RUNNING, "revision": revision,
+            "task": task_id, "agent": agent, "startable": list(STARTABLE), "trace": current_trace_id(),
+        }  # fmt: skip
+        with connection.cursor() as cursor:
+            cursor.execute(_CLAIM_SQL, params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        attempts, depends_on, brief, constraints = row[0], _json(row[1]), _json(row[2]), _json(row[3]) or {}
+        events_announce_on_commit(plan_id=plan_id)
+    else:
+        with transaction.atomic():
             appended = _event_append(plan_id=plan_id, type="agent.started", agent=agent, running_revision=revision)
             if appended is None:
                 return None
@@ -427,7 +435,8 @@ def _agent_run_move(
     if result is not None:
         payload["summary"] = result.get("summary", "")
     movable = [AgentRunStatus.RUNNING] if to == AgentRunStatus.RETRYING else list(AgentRun.UNFINISHED_CLAIMED)
-    with transaction.atomic():
+    one_statement = connection.vendor == "postgresql" and not dead_letter  # atomic alone: no transaction
+    with nullcontext() if one_statement else transaction.atomic():
         if connection.vendor == "postgresql":
             moved = _run_move_sql(
                 plan_id=plan_id, revision=revision, agent=agent, values=values, movable=movable, task_id=task_id,
@@ -440,7 +449,8 @@ def _agent_run_move(
             owned = runs.filter(status__in=movable, **({"task_id": task_id} if task_id is not None else {}))
             moved = appended is not None and bool(owned.update(**values))
         if not moved:
-            transaction.set_rollback(True)
+            if not one_statement:
+                transaction.set_rollback(True)
             return None
         events_announce_on_commit(plan_id=plan_id)
         if dead_letter:
@@ -448,23 +458,29 @@ def _agent_run_move(
     return to
 
 
-# A run's move in one statement: the event (locking the plan row, only while it runs this revision), the
-# run (locked second, as every writer does, and only in a state it may leave), and the event's row.
+# A run's move in one statement that, like the claim, changes nothing unless the run moves: the plan's row
+# locked while it runs this revision, then the run (only in a state it may leave, and only this attempt's
+# when `owner` says so), then the event numbered and appended.
 _MOVE_SQL = """
-WITH bumped AS (
-    UPDATE planning_plan SET event_seq = event_seq + 1, updated_at = %(now)s
+WITH locked AS (
+    SELECT id, revision FROM planning_plan
     WHERE id = %(plan)s::uuid AND status = %(running)s AND revision = %(revision)s
-    RETURNING id, event_seq, revision
+    FOR UPDATE
 ), moved AS (
     UPDATE planning_agentrun AS run SET {assignments}
-    FROM bumped
-    WHERE run.plan_id = bumped.id AND run.revision = bumped.revision AND run.agent = %(agent)s
+    FROM locked
+    WHERE run.plan_id = locked.id AND run.revision = locked.revision AND run.agent = %(agent)s
       AND run.status = ANY(%(movable)s){owner}
-    RETURNING run.id
+    RETURNING run.plan_id
+), bumped AS (
+    UPDATE planning_plan AS plan SET event_seq = plan.event_seq + 1, updated_at = %(now)s
+    FROM moved
+    WHERE plan.id = moved.plan_id
+    RETURNING plan.id, plan.event_seq, plan.revision
 )
 INSERT INTO planning_planevent (plan_id, seq, revision, type, agent, payload, trace_id, created_at)
 SELECT bumped.id, bumped.event_seq, bumped.revision, %(type)s, %(agent)s, %(payload)s::jsonb, %(trace)s, %(now)s
-FROM bumped, moved
+FROM bumped
 RETURNING seq
 """
 

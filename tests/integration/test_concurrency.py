@@ -153,3 +153,33 @@ def test_postgresql_bounds_every_wait(db):
         "idle_in_transaction_session_timeout": "15s",
     }
     assert connection.get_connection_params()["keepalives"] == 1
+
+
+def test_claims_and_finishes_racing_a_cancel_leave_a_gapless_log_that_matches_the_counter(user):
+    """A claim or a run's end that loses to the cancel changes nothing: no number taken without its event."""
+    for _ in range(5):
+        plan = running_plan(user)
+        barrier = threading.Barrier(7)
+
+        def copy_of_the_task(plan_id=plan.id, barrier=barrier):
+            barrier.wait()
+            if services.agent_run_start(
+                plan_id=plan_id, revision=1, agent="venue", task_id=threading.current_thread().name
+            ):
+                services.agent_run_finish(
+                    plan_id=plan_id, revision=1, agent="venue", status="succeeded", result={"summary": "s"}
+                )
+
+        def cancel(plan_id=plan.id, barrier=barrier):
+            barrier.wait()
+            services.plan_cancel(plan_id=plan_id)
+
+        workers = [in_thread(copy_of_the_task) for _ in range(6)] + [in_thread(cancel)]
+        for thread, _ in workers:
+            thread.join()
+        assert not [error for _, errors in workers for error in errors]
+        plan.refresh_from_db()
+        events = list(PlanEvent.objects.filter(plan=plan).order_by("seq").values_list("seq", "type"))
+        assert [seq for seq, _ in events] == list(range(1, plan.event_seq + 1)), "every number has its event"
+        assert events[-1][1] == "plan.cancelled" and plan.status == "cancelled"
+        assert AgentRun.objects.get(plan=plan, agent="venue").status in ("succeeded", "cancelled")
