@@ -150,7 +150,7 @@ async def measure(args, url: str, server_pid: int, token: str, plan_ids: list[st
     expected = subscribers.connected * args.events
     return {
         "benchmark": "live-websocket",
-        "server": "uvicorn (1 process), websockets-sansio, channels-redis wake-ups",
+        "server": "uvicorn (1 process), websockets-sansio, Redis pub/sub wake-ups",
         "compression": not args.no_compression,
         "subscribers": args.subscribers,
         "connected": subscribers.connected,

@@ -1,82 +1,74 @@
 """The wake-up signal: after a plan's events commit, tell the processes that stream it to read the log.
 
-The signal carries no event. The channel layer may drop it (a channel over capacity, Redis briefly
-away); subscribers then still catch up by polling the log, which is the only source of truth.
+A wake-up is one Redis `PUBLISH` of an empty message on the plan's channel (`wake_channel`), sent by the
+committing thread on EVENTS_WAKE_URL. It carries no event, and Redis pub/sub delivers it at most once, to
+whoever is subscribed at that moment; a lost one (Redis away, a subscriber reconnecting) only delays
+delivery until the subscribers' next poll of the log, which is the only source of truth.
 
-Sending never blocks the committing thread: each process has one daemon thread with an event loop
-(and its pooled Redis connections) that sends the signals; at most MAX_PENDING wait there, beyond
-that a signal is dropped rather than letting memory grow while Redis is away.
+Sending never raises and is bounded by short timeouts; after a failure this process publishes nothing for
+QUIET_SECONDS, so a Redis that is away costs one slow commit per quiet period rather than every commit.
 """
 
-import asyncio
 import logging
-import os
 import threading
-from concurrent.futures import Future
+import time
+from functools import cache
 from uuid import UUID
 
-from channels.layers import get_channel_layer
+import redis
+from django.conf import settings
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.retry import Retry
+
+from partyproject.redis_client import redis_client_for
 
 logger = logging.getLogger(__name__)
 
-WAKE_TYPE = "plan.wake"
-MAX_PENDING = 1000
+CHANNEL_PREFIX = "partyplanner:wake:"
+TIMEOUT_SECONDS = 0.5  # connect, send and reply; a timeout is not retried
+QUIET_SECONDS = 1.0
+
+_quiet_until = 0.0
+_quiet_lock = threading.Lock()
 
 
-def plan_group(plan_id: UUID | str) -> str:
-    """The channel-layer group of the processes streaming a plan."""
-    return f"plan.{UUID(str(plan_id)).hex}"
+def wake_channel(plan_id: UUID | str) -> str:
+    """The pub/sub channel of a plan's wake-ups (channels are per server: the URL's db plays no part)."""
+    return f"{CHANNEL_PREFIX}{UUID(str(plan_id)).hex}"
 
 
-class WakeSender:
-    """A daemon thread running an event loop that sends wake-ups for this process."""
-
-    def __init__(self) -> None:
-        self.pid = os.getpid()
-        self.loop = asyncio.new_event_loop()
-        self.pending = 0
-        self.lock = threading.Lock()
-        threading.Thread(target=self.loop.run_forever, name="plan-wake", daemon=True).start()
-
-    def send(self, layer, plan_id: UUID | str) -> Future | None:
-        with self.lock:
-            if self.pending >= MAX_PENDING:
-                logger.warning("Dropping the wake-up of plan %s: %s already waiting", plan_id, self.pending)
-                return None
-            self.pending += 1
-        message = {"type": WAKE_TYPE, "plan_id": str(plan_id)}
-        future = asyncio.run_coroutine_threadsafe(layer.group_send(plan_group(plan_id), message), self.loop)
-        future.add_done_callback(lambda done: self._done(done, plan_id))
-        return future
-
-    def _done(self, future: Future, plan_id: UUID | str) -> None:
-        with self.lock:
-            self.pending -= 1
-        if future.exception() is not None:
-            logger.warning("Could not signal new events of plan %s: %r", plan_id, future.exception())
+@cache
+def _client(url: str, master: str) -> redis.Redis:
+    # One retry, at once, and only for a connection error: a pooled connection that Redis closed (a
+    # restart) fails at once and a fresh one succeeds; a refused connection fails at once, twice. A timeout
+    # is not retried, so a Redis that does not answer costs TIMEOUT_SECONDS, not twice that.
+    retry = Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
+    return redis_client_for(
+        url, master=master, socket_timeout=TIMEOUT_SECONDS, socket_connect_timeout=TIMEOUT_SECONDS, retry=retry
+    )
 
 
-_sender: WakeSender | None = None
-_sender_lock = threading.Lock()
-
-
-def wake_sender() -> WakeSender:
-    """This process's sender (a new one after a fork: the parent's thread does not survive it)."""
-    global _sender
-    with _sender_lock:
-        if _sender is None or _sender.pid != os.getpid():
-            _sender = WakeSender()
-        return _sender
-
-
-def plan_wake(*, plan_id: UUID | str) -> Future | None:
-    """Signal that a plan has new committed events; returns at once. Never raises: a lost signal only
-    delays delivery until the subscribers' next poll."""
+def plan_wake(*, plan_id: UUID | str) -> bool:
+    """Signal that a plan has new committed events; returns whether the signal went out. Never raises:
+    a lost signal only delays delivery until the subscribers' next poll."""
+    global _quiet_until
+    url = settings.EVENTS_WAKE_URL
+    if not url or time.monotonic() < _quiet_until:
+        return False
     try:
-        layer = get_channel_layer()
-        if layer is None:
-            return None
-        return wake_sender().send(layer, plan_id)
-    except Exception:
-        logger.warning("Could not signal new events of plan %s", plan_id, exc_info=True)
-        return None
+        _client(url, settings.REDIS_SENTINEL_MASTER).publish(wake_channel(plan_id), b"")
+    except Exception as error:  # noqa: BLE001 - a wake-up never fails the commit that sends it
+        with _quiet_lock:
+            first = time.monotonic() >= _quiet_until
+            _quiet_until = time.monotonic() + QUIET_SECONDS
+        if first:
+            logger.warning(
+                "Could not signal new events of plan %s (%s: %s); no wake-ups for %.1f s",
+                plan_id,
+                type(error).__name__,
+                error,
+                QUIET_SECONDS,
+            )
+        return False
+    return True

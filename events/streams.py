@@ -2,9 +2,10 @@
 
 Both give the same guarantee: every event after the client's position (`?after=N`, or SSE's
 `Last-Event-ID`), then live events, in order, with no gap and no duplicate, because every event sent
-is read from the log by sequence number; the channel layer only says when to read. The terminal
-event ends the stream. A client that cannot take a frame within EVENTS_SEND_TIMEOUT_SECONDS is
-disconnected with a reason; each connection holds at most one page of events in memory.
+is read from the log by sequence number; a wake-up (Redis pub/sub, see events.hub) only says when to
+read. The terminal event ends the stream. A client that cannot take a frame within
+EVENTS_SEND_TIMEOUT_SECONDS is disconnected with a reason; each connection holds at most one page of
+events in memory.
 """
 
 import asyncio

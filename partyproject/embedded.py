@@ -68,23 +68,15 @@ def wait_until(check, *, timeout: float, what: str, interval: float = 0.1) -> No
 
 
 def redis_use(url: str) -> None:
-    """Point this process's Celery app, cache and breakers at `url`, and its children through the env."""
-    from channels.layers import channel_layers
-
+    """Point this process's Celery app, cache, breakers, event bus and wake-ups at `url`, and its children
+    through the env."""
     from partyproject.celery import app
     from partyproject.redis_client import redis_client_reset
 
     os.environ["REDIS_URL"] = url
     settings.REDIS_URL = url
     settings.EVENT_BUS_REDIS_URL = url
-    settings.CHANNEL_LAYER_URL = url
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {**settings.CHANNEL_LAYER_OPTIONS, "hosts": [url]},
-        }
-    }
-    channel_layers.backends.clear()
+    settings.EVENTS_WAKE_URL = url
     settings.CACHES["default"]["LOCATION"] = url
     app.conf.broker_url = url
     app.conf.result_backend = url

@@ -1,14 +1,18 @@
-"""One Redis connection pool per process for our own keys (breakers, fault injection).
+"""Redis clients: one connection pool per process for our own keys (breakers, fault injection), and
+clients for any other Redis URL (the events' wake-ups).
 
-REDIS_URL is a plain `redis://host:port/db` or, for a highly available Redis, a list of Sentinels in
+A URL is a plain `redis://host:port/db` or, for a highly available Redis, a list of Sentinels in
 Celery's form, `sentinel://host1:26379;sentinel://host2:26379/db`, with the master named by
 REDIS_SENTINEL_MASTER: the client then asks the Sentinels for the current master on every reconnect.
 """
 
 from functools import cache
+from typing import Any
 from urllib.parse import urlsplit
 
 import redis
+import redis.asyncio
+import redis.asyncio.sentinel
 from django.conf import settings
 from redis.sentinel import Sentinel
 
@@ -26,12 +30,43 @@ def sentinel_addresses(url: str) -> tuple[list[tuple[str, int]], int]:
     return addresses, db
 
 
-@cache
-def _client(url: str, master: str) -> redis.Redis:
+def _sentinel_options(options: dict[str, Any]) -> dict[str, Any]:
+    """What the Sentinels' own clients take from a master client's options: timeouts and retries."""
+    return {name: value for name, value in options.items() if name.startswith("socket_") or name == "retry"}
+
+
+def redis_client_for(url: str, *, master: str | None = None, **options: Any) -> redis.Redis:
+    """A new client for `url`, plain or Sentinel (`master` defaults to REDIS_SENTINEL_MASTER); `options`
+    (timeouts, retry, client_name) apply to its connections and, for the timeouts and retry, to the
+    Sentinels'."""
     if url.startswith("sentinel://"):
         addresses, db = sentinel_addresses(url)
-        return Sentinel(addresses, sentinel_kwargs=TIMEOUTS, **TIMEOUTS).master_for(master, db=db)
-    return redis.Redis.from_url(url, **TIMEOUTS)
+        sentinel = Sentinel(addresses, sentinel_kwargs=_sentinel_options(options), **options)
+        return sentinel.master_for(master or settings.REDIS_SENTINEL_MASTER, db=db)
+    return redis.Redis.from_url(url, **options)
+
+
+def redis_async_client_for(url: str, *, master: str | None = None, **options: Any) -> redis.asyncio.Redis:
+    """As `redis_client_for`, an asyncio client bound to the running event loop; close it with
+    `redis_async_close` (a `retry` option must be a `redis.asyncio.retry.Retry`)."""
+    if url.startswith("sentinel://"):
+        addresses, db = sentinel_addresses(url)
+        sentinel = redis.asyncio.sentinel.Sentinel(addresses, sentinel_kwargs=_sentinel_options(options), **options)
+        return sentinel.master_for(master or settings.REDIS_SENTINEL_MASTER, db=db)
+    return redis.asyncio.Redis.from_url(url, **options)
+
+
+async def redis_async_close(client: redis.asyncio.Redis) -> None:
+    """Close an asyncio client's connections, and its Sentinels' when it has them."""
+    await client.aclose(close_connection_pool=True)
+    sentinel = getattr(client.connection_pool, "sentinel_manager", None)
+    if sentinel is not None:
+        await sentinel.aclose()
+
+
+@cache
+def _client(url: str, master: str) -> redis.Redis:
+    return redis_client_for(url, master=master, **TIMEOUTS)
 
 
 def redis_client() -> redis.Redis:

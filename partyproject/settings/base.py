@@ -168,38 +168,9 @@ if _cache_url.startswith("sentinel://"):
     }
 
 # --- Live events and the outbound event bus (docs/events.md) -------------------------------------------
-# The channel layer only carries wake-ups ("plan X has new events"); subscribers read the event log.
-CHANNEL_LAYER_URL = env("CHANNEL_LAYER_URL", default=REDIS_URL)
-CHANNEL_LAYER_OPTIONS = {
-    "prefix": "partyplanner:asgi",
-    "capacity": env.int("CHANNEL_LAYER_CAPACITY", default=1000),
-    "expiry": 30,
-}
-# A receive blocks in BZPOPMIN for the layer's 5 s; the socket timeout must outlast it, or every idle
-# receive ends in a read timeout and a reconnect (redis-py's default socket timeout is also 5 s).
-CHANNEL_LAYER_CONNECTION = {"socket_timeout": 15, "socket_connect_timeout": 5}
-CHANNEL_LAYERS = {
-    "default": (
-        {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                **CHANNEL_LAYER_OPTIONS,
-                "hosts": [
-                    {
-                        "sentinels": sentinel_addresses(CHANNEL_LAYER_URL)[0],
-                        "master_name": REDIS_SENTINEL_MASTER,
-                        "db": sentinel_addresses(CHANNEL_LAYER_URL)[1],
-                        **CHANNEL_LAYER_CONNECTION,
-                    }
-                    if CHANNEL_LAYER_URL.startswith("sentinel://")
-                    else {"address": CHANNEL_LAYER_URL, **CHANNEL_LAYER_CONNECTION}
-                ],
-            },
-        }
-        if CHANNEL_LAYER_URL
-        else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
-    )
-}
+# Wake-ups ("plan X has new events") are Redis pub/sub messages, one PUBLISH per commit; subscribers then
+# read the event log. A `sentinel://` URL works as for REDIS_URL; empty: no wake-ups, the streams only poll.
+EVENTS_WAKE_URL = env("EVENTS_WAKE_URL", default=REDIS_URL)
 EVENTS_PAGE_SIZE = env.int("EVENTS_PAGE_SIZE", default=200)
 EVENTS_HEARTBEAT_SECONDS = env.float("EVENTS_HEARTBEAT_SECONDS", default=15)
 EVENTS_POLL_SECONDS = env.float("EVENTS_POLL_SECONDS", default=5)

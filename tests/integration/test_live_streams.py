@@ -106,6 +106,26 @@ def test_heartbeats_flow_while_a_plan_is_quiet(asgi_server, user):
         assert seqs(ws_frames(ws)) == [2]
 
 
+def test_each_live_event_arrives_on_its_wake_up_well_before_the_poll(asgi_server, user):
+    """A commit in this process PUBLISHes a wake-up that the server's hub receives at once. Without it,
+    events committed 0.4 s apart (so at every phase of the server's 1 s poll) would wait up to 1 s."""
+    plan = plan_with_events(user, 1)
+    with ws_connect(asgi_server, plan.id, token=token_for(user), after=1) as ws:
+        assert json.loads(ws.recv(timeout=5))["type"] == "heartbeat"  # subscribed, and waiting
+        delays = []
+        for seq in range(2, 7):
+            committing = time.monotonic()
+            events_append(plan.id, 1)
+            while (frame := json.loads(ws.recv(timeout=5)))["type"] == "heartbeat":
+                pass
+            delays.append(time.monotonic() - committing)
+            assert frame["seq"] == seq
+            time.sleep(0.4)
+        plan_end(plan.id)
+        assert seqs(ws_frames(ws)) == [7]
+    assert max(delays) < 0.5, delays
+
+
 def test_permessage_deflate_is_negotiated(asgi_server, user):
     plan = plan_with_events(user, 1, end=True)
     with ws_connect(asgi_server, plan.id, token=token_for(user)) as ws:

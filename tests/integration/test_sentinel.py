@@ -1,6 +1,6 @@
 """Redis Sentinel: a private redis-server and a private Sentinel watching it (free ports, nothing on disk);
-our Redis client, the cache, the channel layer, the Celery broker and the result backend all find the
-master through the Sentinel from `sentinel://` URLs and REDIS_SENTINEL_MASTER, and a plan completes."""
+our Redis client, the cache, the wake-ups of the live streams, the Celery broker and the result backend all
+find the master through the Sentinel from `sentinel://` URLs and REDIS_SENTINEL_MASTER, and a plan completes."""
 
 import json
 import shutil
@@ -73,38 +73,43 @@ def test_a_sentinel_url_names_its_sentinels_and_db():
     assert sentinel_addresses("sentinel://a") == ([("a", 26379)], 0)
 
 
-def test_our_client_the_cache_and_the_channel_layer_reach_the_master_through_the_sentinel(sentinel):
+def test_our_client_the_cache_and_the_wake_ups_reach_the_master_through_the_sentinel(sentinel):
     """In a fresh process configured only from the environment, as a deployment is (the first Sentinel
-    in each URL is down: the clients move on to the next)."""
+    in each URL is down: the clients move on to the next). A wake-up goes from `plan_wake`'s PUBLISH to a
+    hub's subscription, both on the master the Sentinel names."""
     master, watcher = sentinel
     script = (
-        "import asyncio, django; django.setup()\n"
+        "import asyncio, uuid, django; django.setup()\n"
         "from django.core.cache import cache\n"
-        "from channels.layers import get_channel_layer\n"
+        "from events.hub import PlanHub\n"
+        "from events.notify import plan_wake\n"
         "from partyproject.redis_client import redis_client\n"
         "redis_client().set('partyplanner:sentinel-check', b'ours')\n"
         "cache.set('sentinel-check', 'cached')\n"
-        "layer = get_channel_layer()\n"
         "async def roundtrip():\n"
-        "    name = await layer.new_channel()\n"
-        "    await layer.send(name, {'type': 'wake'})\n"
-        "    return (await layer.receive(name))['type']\n"
+        "    plan = uuid.uuid4()\n"
+        "    async with PlanHub().subscription(plan) as waker:\n"
+        "        assert plan_wake(plan_id=plan)\n"
+        "        await asyncio.wait_for(waker.wait(), timeout=10)\n"
+        "    return 'woken'\n"
         "print(__import__('json').dumps([cache.get('sentinel-check'), asyncio.run(roundtrip())]))\n"
     )
     env = child_process_env(
         REDIS_URL=watcher.url(0, with_a_dead_one=True),
         CACHE_URL=watcher.url(1, with_a_dead_one=True),
-        CHANNEL_LAYER_URL=watcher.url(2, with_a_dead_one=True),
+        EVENTS_WAKE_URL=watcher.url(2, with_a_dead_one=True),
+        EVENTS_POLL_SECONDS="60",  # only the wake-up can wake the subscriber in time
         REDIS_SENTINEL_MASTER=MASTER,
     )
     done = subprocess.run(
         [sys.executable, "-c", script], env=env, cwd=BASE_DIR, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == ["cached", "wake"]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == ["cached", "woken"]
     direct = redis.Redis(port=master.port)
     assert direct.get("partyplanner:sentinel-check") == b"ours"
     assert any(redis.Redis(port=master.port, db=1).scan_iter(match="*sentinel-check*")), "the cache's key"
+    assert direct.info("commandstats")["cmdstat_publish"]["calls"] >= 1, "the wake-up went to the master"
 
 
 @pytest.mark.django_db(transaction=True)
