@@ -100,7 +100,7 @@ class Agent(ABC):
                 brief=claim.brief or {},
                 constraints=claim.constraints,
                 upstream={agent: output for agent, (_, output) in upstream.items()},
-                catalog_version=selectors.catalog_version(),
+                catalog_version=self.provider.catalog_version(),
             )
             if revision > 1:
                 earlier = selectors.agent_run_reusable(

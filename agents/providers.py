@@ -77,6 +77,14 @@ class CatalogProvider:
         self._shared_state_read(breaker._state_storage)
         return breaker.call(self._with_faults, query, **kwargs)
 
+    def catalog_version(self) -> int:
+        """The catalog version this task works on: read with the fault and the breaker's state at the first
+        use, so that a task's inputs and its catalog calls name the same version."""
+        self._shared_state_read(breaker_for(f"catalog.{self.agent}")._state_storage)
+        if self._version is None:
+            self._version = catalog_cache.version_from(self._raw_version)
+        return self._version
+
     def _shared_state_read(self, storage) -> None:
         """The catalog version, the fault and the breaker's state in one round trip, unless read lately."""
         if self._read_at is not None and time.monotonic() - self._read_at <= settings.AGENT_BREAKER["snapshot_seconds"]:

@@ -307,6 +307,20 @@ def test_the_analyzer_is_built_once_per_catalog_version_and_rules_file(catalog, 
     assert analyzer_build() is not own, "the rules file changed: built anew"
 
 
+def test_an_agent_task_reads_the_catalog_version_and_the_breaker_in_one_round_trip(catalog, user):
+    from agents import services as orchestration
+    from agents.venue import VenueAgent
+
+    plan = orchestration.plan_create(owner=user, text="Party for 30 in Austin, $2,000")
+    breaker_for("catalog.venue")  # made once per process (its shared state set up in Redis)
+    catalog_cache.version_publish(version=catalog_cache.version_current())  # as after the seed's commit
+    with RoundTrips() as counts:
+        marker = VenueAgent().execute(plan_id=str(plan.id), task_id="t-1", attempt=1, last_attempt=True, revision=1)
+    assert marker["status"] == "succeeded"
+    assert counts.redis == 1, "the inputs' catalog version comes from the provider's one read"
+    assert counts.sql == 2, "the claim and the run's end, one statement each"
+
+
 # --- the breaker --------------------------------------------------------------------------------------
 
 
