@@ -153,9 +153,13 @@ def main() -> None:
         for plan in plans:
             plan.refresh_from_db()
             run = AgentRun.objects.get(plan=plan, agent=name)
-            upstream = selectors.agent_results(plan_id=plan.id, agents=run.depends_on)
+            upstream = selectors.agent_results(plan_id=plan.id, revision=plan.revision, agents=run.depends_on)
             context = AgentContext(
-                plan_id=str(plan.id), brief=Brief.from_dict(plan.brief), upstream=upstream, attempt=1
+                plan_id=str(plan.id),
+                brief=Brief.from_dict(plan.brief),
+                upstream={agent: result for agent, (result, _digest) in upstream.items()},
+                attempt=1,
+                constraints=plan.constraints,
             )
             per_plan_runs.append(measure(lambda cls=cls, context=context: cls().run(context), repeat=args.repeat))
             per_plan_cold.append(
