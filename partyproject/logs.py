@@ -77,7 +77,7 @@ def logging_config(*, level: str, renderer: str) -> dict[str, Any]:
         "loggers": {
             "django_structlog": {"level": level},
             "celery": {"level": level},
-            # "Task received" and "Task succeeded" repeat django-structlog's task lines: kept for DEBUG only.
+            # "Task received" and "Task succeeded" repeat django-structlog's task_started and task_succeeded.
             **{name: {"level": _celery_task_lines(level)} for name in ("celery.worker.strategy", "celery.app.trace")},
         },
     }
@@ -106,9 +106,10 @@ def _request_bind(sender: Any, request: Any = None, **_: Any) -> None:
 
 @receiver(bind_extra_task_metadata)
 def _task_bind(sender: Any, task: Any = None, **_: Any) -> None:
-    """In a worker, before a task's first line: bind its plan (agent tasks take only a plan id) and the
-    trace its message carries (the task's own span starts only after this)."""
+    """In a worker, before a task's first line: bind its name, its plan (agent tasks take only a plan id) and
+    the trace its message carries (the task's own span starts only after this)."""
     name, args = getattr(task, "name", ""), getattr(task.request, "args", None)
+    structlog.contextvars.bind_contextvars(task=name)  # so that the outcome line names the task
     if name.startswith("agents.") and args:
         plan_bind(args[0])
     parts = str(getattr(task.request, "traceparent", "") or "").split("-")

@@ -546,5 +546,3 @@ DJANGO_STRUCTLOG_CELERY_ENABLED = True
 # not by django-structlog's ipware, which takes X-Forwarded-For from anyone.
 DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG
 DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
-# Likewise one line per task (its outcome: task_succeeded, task_failed, task_retrying…); task_started at DEBUG.
-DJANGO_STRUCTLOG_CELERY_TASK_START_LOG_LEVEL = logging.DEBUG

@@ -177,7 +177,7 @@ def test_log_lines_are_json_with_the_request_user_plan_task_and_trace_ids(
 
     lines = [json.loads(line) for line in worker_telemetry.log_path.read_text().splitlines() if line.startswith("{")]
     ours = [line for line in lines if line.get("plan_id") == plan["id"]]
-    assert {line.get("task") for line in ours if line["event"] == "task_started"} >= {
+    assert {line.get("task") for line in ours if line["event"] == "task_succeeded"} >= {
         f"agents.{agent}" for agent in (*AGENTS, "planner")
     }
     request_ids = {line["request_id"] for line in web}

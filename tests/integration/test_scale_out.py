@@ -20,7 +20,7 @@ from tests.integration.test_live_pipeline import JAZZ_PARTY, KIDS_PARTY, assert_
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-TASK_DONE = re.compile(r"Task (agents\.\w+)\[[0-9a-f-]+\] succeeded")
+TASK_DONE = re.compile(r"task_succeeded .*\btask=(agents\.\w+)")
 
 
 def tasks_run(log: Path) -> set[str]:
