@@ -106,10 +106,10 @@ def commit_events(plan_ids: list[str], events: int, rate: float, commits: dict) 
             with transaction.atomic():
                 if terminal:
                     Plan.objects.filter(pk=plan_id).update(status=PlanStatus.COMPLETE)
-                event = event_append(
+                seq = event_append(
                     plan_id=plan_id, type="plan.complete" if terminal else "agent.started", agent="venue"
                 )
-            commits[(plan_id, event.seq)] = time.time()
+            commits[(plan_id, seq)] = time.time()
             time.sleep(pause)
 
 
