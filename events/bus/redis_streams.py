@@ -2,13 +2,16 @@
 
 Consumer groups with XREADGROUP; XACK after processing; XAUTOCLAIM hands a dead member's pending
 entries to a live one after `claim_idle_seconds`; XADD trims by length (MAXLEN ~) and by age (MINID ~).
-Events a consumer cannot handle go to `<prefix>:dead`.
+Events a consumer cannot handle go to `<prefix>:dead`. The URL may name Sentinels
+(`sentinel://host1:26379;sentinel://host2:26379/db`, master REDIS_SENTINEL_MASTER), as every Redis URL here.
 """
 
 import time
 from typing import Any
 
 import redis
+
+from partyproject.redis_client import redis_client_for
 
 from . import BusConsumer, Delivery, EventBus, decode, encode, partition_for
 
@@ -24,7 +27,7 @@ class RedisStreamsBus(EventBus):
         max_age_seconds: int,
         claim_idle_seconds: float,
     ) -> None:
-        self.client = redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5)
+        self.client = redis_client_for(url, socket_timeout=10, socket_connect_timeout=5)  # plain or Sentinel
         self.prefix = prefix
         self.partitions = partitions
         self.maxlen = maxlen

@@ -12,6 +12,7 @@ import pytest
 import redis
 
 from bench.cluster import PrivateRedis, celery_use
+from events.bus.redis_streams import RedisStreamsBus
 from partyproject.celery import app as celery_app
 from partyproject.embedded import BASE_DIR, EmbeddedServices, die_with_parent, free_port, wait_until
 from partyproject.redis_client import redis_client, redis_client_reset, sentinel_addresses
@@ -145,3 +146,24 @@ def test_a_plan_completes_with_broker_results_and_breakers_behind_the_sentinel(s
         settings.REDIS_URL, settings.REDIS_SENTINEL_MASTER = previous
         celery_use(previous[0])
         redis_client_reset()
+
+
+def test_the_event_bus_publishes_and_consumes_through_the_sentinel(sentinel, settings):
+    """The outbound event stream (Redis Streams) on a `sentinel://` URL reaches the master (the first
+    Sentinel named is down: the client moves on)."""
+    master, watcher = sentinel
+    settings.REDIS_SENTINEL_MASTER = MASTER
+    bus = RedisStreamsBus(
+        url=watcher.url(3, with_a_dead_one=True), prefix="sentinel-bus", partitions=2, maxlen=1000,
+        max_age_seconds=3600, claim_idle_seconds=30,
+    )  # fmt: skip
+    try:
+        consumer = bus.consumer(group="check", name="one")
+        event = {"v": 1, "plan_id": "0f6f1c36-3c1a-4a57-9d43-5d7a2d6f0b11", "seq": 1, "type": "plan.received"}
+        bus.publish([event])
+        deliveries = consumer.poll(timeout=2)
+        assert [delivery.event for delivery in deliveries] == [event]
+        consumer.ack(deliveries)
+    finally:
+        bus.close()
+    assert any(redis.Redis(port=master.port, db=3).scan_iter(match="sentinel-bus:*")), "the streams are on the master"
