@@ -27,8 +27,17 @@ def add_trace_ids(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dic
     return event_dict
 
 
+def reason_as_text(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """structlog processor: an exception given as `reason` (django-structlog's task_retrying) as its message,
+    e.g. "Retry in 2s: …", rather than its repr."""
+    if isinstance(event_dict.get("reason"), BaseException):
+        event_dict["reason"] = str(event_dict["reason"])
+    return event_dict
+
+
 SHARED_PROCESSORS: tuple[Any, ...] = (
     structlog.contextvars.merge_contextvars,
+    reason_as_text,
     structlog.stdlib.add_log_level,
     structlog.stdlib.add_logger_name,
     structlog.processors.TimeStamper(fmt="iso", utc=True),

@@ -67,5 +67,5 @@ def test_a_failing_agent_retries_after_a_countdown_through_the_broker_and_the_pl
     assert_gapless_events(plan["id"])
     assert time.monotonic() - started < 60
     log = worker_telemetry.log_path.read_text()
-    assert "Retry in" in log
+    assert "Retry in" in log, "the retry's line (django-structlog's task_retrying) names its countdown"
     assert "not supported with native delayed delivery" not in log, "a countdown must not be held in the worker"

@@ -9,6 +9,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+import structlog
 from django.utils import timezone
 from prometheus_client import REGISTRY
 from rest_framework.test import APIClient
@@ -237,6 +238,22 @@ def test_log_format_is_json_or_console_and_nothing_else():
     finally:
         logger.removeHandler(handler)
     assert "readable line" in stream.getvalue() and not stream.getvalue().startswith("{")
+
+
+def test_a_retry_line_gives_its_reason_as_text():
+    from celery.exceptions import Retry
+
+    formatter_spec = logging_config(level="INFO", renderer="json")["formatters"]["structured"]
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(formatter_spec.pop("()")(**formatter_spec))
+    logger = logging.getLogger("tests.retry")
+    logger.addHandler(handler)
+    try:
+        structlog.get_logger("tests.retry").warning("task_retrying", reason=Retry(exc=ValueError("down"), when=2))
+    finally:
+        logger.removeHandler(handler)
+    assert json.loads(stream.getvalue())["reason"] == "Retry in 2s: ValueError('down')"
 
 
 def test_celerys_own_task_lines_repeat_ours_and_show_only_at_debug():
