@@ -81,6 +81,10 @@ class CatalogProvider:
         """The catalog version this task works on: read with the fault and the breaker's state at the first
         use, so that a task's inputs and its catalog calls name the same version."""
         self._shared_state_read(breaker_for(f"catalog.{self.agent}")._state_storage)
+        return self._version_known()
+
+    def _version_known(self) -> int:
+        """The version as last read (without Redis's copy this reads the database)."""
         if self._version is None:
             self._version = catalog_cache.version_from(self._raw_version)
         return self._version
@@ -115,10 +119,7 @@ class CatalogProvider:
             if random.random() < float(fault.get("error_rate", 0)):
                 error = PermanentAgentError if fault.get("error") == "permanent" else TransientAgentError
                 raise error(f"Injected fault in the {self.agent} catalog provider.")
-        if self._version is None:
-            # Without Redis's copy this reads the database: inside the breaker, as the query itself is.
-            self._version = catalog_cache.version_from(self._raw_version)
-        return query(version=self._version, **kwargs)
+        return query(version=self._version_known(), **kwargs)  # inside the breaker, as the query itself is
 
     def venues(self, *, city: str, guests: int) -> list[VenueRow]:
         return self.call(selectors.venue_candidates, city=city, guests=guests)

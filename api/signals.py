@@ -1,18 +1,28 @@
 """Audit and per-account counting for every login path (the token endpoint and the admin); access tokens
-revoked when what their user may do changes."""
+revoked when what their user may do changes; the client address on each request's log line."""
 
+import structlog
 from django.apps import apps as global_apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
+from django_structlog.signals import bind_extra_request_metadata
 
 from .authentication import tokens_revoke
+from .ip import client_ip
 from .limits import login_failure_record
 from .models import AuditAction
 from .roles import roles_sync
 from .services import audit_record
+
+
+@receiver(bind_extra_request_metadata, dispatch_uid="api.request_address")
+def request_address_bind(sender, request=None, **kwargs) -> None:
+    """Before a request's log line: bind the client's address as the throttles see it (django-structlog's
+    own, from ipware, is off: it trusts X-Forwarded-For from anyone)."""
+    structlog.contextvars.bind_contextvars(ip=client_ip(request))
 
 
 @receiver(user_login_failed, dispatch_uid="api.login_failed")

@@ -12,7 +12,6 @@ import structlog
 import structlog.tracebacks
 from django.dispatch import receiver
 from django_structlog.celery.signals import bind_extra_task_metadata
-from django_structlog.signals import bind_extra_request_metadata
 from opentelemetry import trace
 
 RENDERERS = ("json", "console")
@@ -103,14 +102,6 @@ def plan_bind(plan_id: Any, *, user_id: Any = None) -> None:
     structlog.contextvars.bind_contextvars(plan_id=str(plan_id))
     if user_id is not None:
         structlog.contextvars.bind_contextvars(user_id=user_id)
-
-
-@receiver(bind_extra_request_metadata)
-def _request_bind(sender: Any, request: Any = None, **_: Any) -> None:
-    """Before a request's first line: bind the client's address, as the throttles see it."""
-    from api.ip import client_ip
-
-    structlog.contextvars.bind_contextvars(ip=client_ip(request))
 
 
 @receiver(bind_extra_task_metadata)

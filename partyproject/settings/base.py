@@ -542,7 +542,7 @@ LOG_FORMAT = env("LOG_FORMAT", default="console")
 LOGGING = logging_config(level=LOG_LEVEL, renderer=LOG_FORMAT)
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
 # One line per request (`request_finished`, with method, path, status and user); `request_started` only at
-# LOG_LEVEL=DEBUG. The client address is bound by partyproject.logs from api.ip (trusting proxies only as configured),
+# LOG_LEVEL=DEBUG. The client address is bound by api.signals from api.ip (trusting proxies only as configured),
 # not by django-structlog's ipware, which takes X-Forwarded-For from anyone.
 DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG
 DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False

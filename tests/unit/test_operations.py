@@ -1,11 +1,13 @@
 """Operations in one process: agent flags, load shedding on a real broker queue, metric recording
 and the metrics endpoint's guard, log configuration."""
 
+import contextlib
 import io
 import json
 import logging
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -223,36 +225,34 @@ def test_a_part_that_cannot_be_read_is_reported_down(monkeypatch):
 # --- Logs ----------------------------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def lines_of(logger_name: str, *, renderer: str = "json") -> Iterator[io.StringIO]:
+    """What `logger_name` writes while the block runs, formatted as the configured LOGGING would."""
+    formatter_spec = logging_config(level="INFO", renderer=renderer)["formatters"]["structured"]
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(formatter_spec.pop("()")(**formatter_spec))
+    logger = logging.getLogger(logger_name)
+    logger.addHandler(handler)
+    try:
+        yield stream
+    finally:
+        logger.removeHandler(handler)
+
+
 def test_log_format_is_json_or_console_and_nothing_else():
     with pytest.raises(ValueError, match="LOG_FORMAT"):
         logging_config(level="INFO", renderer="xml")
-    formatter_spec = logging_config(level="INFO", renderer="console")["formatters"]["structured"]
-    formatter = formatter_spec.pop("()")(**formatter_spec)
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(formatter)
-    logger = logging.getLogger("tests.console")
-    logger.addHandler(handler)
-    try:
-        logger.warning("readable %s", "line")
-    finally:
-        logger.removeHandler(handler)
+    with lines_of("tests.console", renderer="console") as stream:
+        logging.getLogger("tests.console").warning("readable %s", "line")
     assert "readable line" in stream.getvalue() and not stream.getvalue().startswith("{")
 
 
 def test_a_retry_line_gives_its_reason_as_text():
     from celery.exceptions import Retry
 
-    formatter_spec = logging_config(level="INFO", renderer="json")["formatters"]["structured"]
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(formatter_spec.pop("()")(**formatter_spec))
-    logger = logging.getLogger("tests.retry")
-    logger.addHandler(handler)
-    try:
+    with lines_of("tests.retry") as stream:
         structlog.get_logger("tests.retry").warning("task_retrying", reason=Retry(exc=ValueError("down"), when=2))
-    finally:
-        logger.removeHandler(handler)
     assert json.loads(stream.getvalue())["reason"] == "Retry in 2s: ValueError('down')"
 
 
@@ -266,16 +266,8 @@ def test_celerys_own_task_lines_repeat_ours_and_show_only_at_debug():
 @pytest.mark.django_db
 def test_a_request_logs_one_line_with_the_address_the_throttles_trust(settings, user):
     settings.TRUSTED_PROXY_COUNT = 0
-    formatter_spec = logging_config(level="INFO", renderer="json")["formatters"]["structured"]
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(formatter_spec.pop("()")(**formatter_spec))
-    logger = logging.getLogger("django_structlog.middlewares.request")
-    logger.addHandler(handler)
-    try:
+    with lines_of("django_structlog.middlewares.request") as stream:
         APIClient().get("/api/v1/health/", HTTP_X_FORWARDED_FOR="203.0.113.9", REMOTE_ADDR="198.51.100.7")
-    finally:
-        logger.removeHandler(handler)
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     assert [line["event"] for line in lines] == ["request_finished"], "request_started only at DEBUG"
     assert lines[0]["ip"] == "198.51.100.7", "no trusted proxy: the forwarded address is the client's claim"
