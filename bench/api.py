@@ -8,7 +8,9 @@ at each client count from this process (an asyncio client, keep-alive connection
 - detail: GET one plan (a finished plan, JWT, full body);
 - detail_304: the same with If-None-Match (the cached-representation path);
 - list: GET the caller's plans (first page);
-- create: POST a plan (the broker's queue is purged between runs, so the worker's backlog does not grow).
+- create: POST a plan (the broker's queue is purged between runs, so the worker's backlog does not grow); with
+  admission on, as in production, a writer's plans beyond `--admission-per-user` answer 202 and wait in the
+  database, so the waiting backlog grows with every run.
 
 The machine may be shared and its load may drift, so each scenario is measured in `--rounds` slices alternating
 with slices of the health floor, and its ratio is to that interleaved floor. Prints one JSON object: req/s,
@@ -129,6 +131,9 @@ def server_env(args, port: int) -> dict[str, str]:
         "LOGIN_FAILURES_PER_ACCOUNT": "100000/m",
         # The worker cannot keep up with a POST flood; shedding (tested on its own) would answer 503.
         "PLAN_SHED_BACKLOG": "0",
+        # Admission as in production (bench.pipeline, imported above, turns it off for this process): a
+        # writer's plans beyond the cap answer 202 and wait in the database.
+        "PLAN_ADMISSION_PER_USER": str(args.admission_per_user),
         "PROMETHEUS_MULTIPROC_DIR": str(BASE_DIR / "var" / "bench-api-metrics"),
         # Under ASGI each request runs in its own thread, so persistent connections would pile up past
         # PostgreSQL's limit (Django's advice: no persistent connections under ASGI without a pooler).
@@ -256,6 +261,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker (gthread)")
     parser.add_argument("--users", type=int, default=10)
+    parser.add_argument(
+        "--admission-per-user", type=int, default=4, help="the server's PLAN_ADMISSION_PER_USER (0: no admission)"
+    )
     parser.add_argument("--plans-per-user", type=int, default=30)
     parser.add_argument("--log-level", default="INFO", help="the server's LOG_LEVEL (INFO: a line per request)")
     args = parser.parse_args()
@@ -320,7 +328,12 @@ def main() -> None:
         json.dumps(
             {
                 "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "os": platform.platform()},
-                "server": {"kind": args.server, "workers": args.workers, "threads": args.threads},
+                "server": {
+                    "kind": args.server,
+                    "workers": args.workers,
+                    "threads": args.threads,
+                    "admission_per_user": args.admission_per_user,
+                },
                 "server_alive": server_alive,
                 "log_level": args.log_level,
                 "duration_s": args.duration,

@@ -72,6 +72,13 @@ class Plan(models.Model):
                 name="plan_admitted_running",
                 condition=models.Q(status="running", admitted_at__isnull=False),
             ),
+            # A user's plans waiting for admission (a waiting dispatch's plan is never admitted): whether
+            # a user has any is asked on every POST and whenever one of their plans ends.
+            models.Index(
+                fields=["owner", "created_at"],
+                name="plan_waiting",
+                condition=models.Q(status="running", admitted_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -210,17 +210,23 @@ def admission_owners_waiting() -> list[int]:
     )
 
 
+def admission_owner_sql() -> str:
+    """A user's admitted running plans, and whether any of their plans waits (a waiting dispatch's plan was
+    never admitted, so the `plan_waiting` index finds one at once, however long the backlog)."""
+    plan, dispatch = Plan._meta.db_table, PlanDispatch._meta.db_table
+    return f"""
+        SELECT (SELECT COUNT(*) FROM {plan}
+                WHERE owner_id = %(owner)s AND status = 'running' AND admitted_at IS NOT NULL),
+               EXISTS (SELECT 1 FROM {plan} p JOIN {dispatch} d ON d.plan_id = p.id
+                       WHERE p.owner_id = %(owner)s AND p.status = 'running' AND p.admitted_at IS NULL
+                         AND d.state = 'waiting')
+    """
+
+
 def admission_may_admit(*, owner_id: int) -> bool:
     """Whether a new plan of `owner_id` may run at once: its owner is under their cap with nothing waiting,
     and (with a global bound) a slot is free that no waiting plan fairly ahead of it should take."""
-    plan, dispatch = Plan._meta.db_table, PlanDispatch._meta.db_table
-    sql = f"""
-        SELECT (SELECT COUNT(*) FROM {plan}
-                WHERE owner_id = %(owner)s AND status = 'running' AND admitted_at IS NOT NULL),
-               (SELECT COUNT(*) FROM {dispatch} d JOIN {plan} p ON p.id = d.plan_id
-                WHERE d.state = 'waiting' AND p.owner_id = %(owner)s AND p.status = 'running')
-    """
-    running, waiting = _fetch(sql, {"owner": owner_id})[0]
+    running, waiting = _fetch(admission_owner_sql(), {"owner": owner_id})[0]
     cap = admission_user_cap()
     if waiting or (cap is not None and running >= cap):
         return False
@@ -264,7 +270,7 @@ def admission_usage(*, owner_id: int) -> dict[str, int | None]:
         "user_cap": admission_user_cap(),
         "user_running": mine.filter(admitted_at__isnull=False).count(),
         "user_waiting": PlanDispatch.objects.filter(
-            state=DispatchState.WAITING, plan__owner_id=owner_id, plan__status=PlanStatus.RUNNING
+            state=DispatchState.WAITING, plan__in=mine.filter(admitted_at__isnull=True)
         ).count(),
         "total_cap": settings.PLAN_ADMISSION_TOTAL or None,
         "total_running": admission_running_total(),

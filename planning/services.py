@@ -712,7 +712,8 @@ def dispatch_admit(*, owner_id: int | None = None, limit: int = 100) -> list[Pla
     if settings.PLAN_ADMISSION_TOTAL:
         owner_id = None
     waiting = PlanDispatch.objects.filter(state=DispatchState.WAITING)
-    if not (waiting.filter(plan__owner_id=owner_id) if owner_id else waiting).exists():
+    mine = {"plan__owner_id": owner_id, "plan__status": PlanStatus.RUNNING, "plan__admitted_at__isnull": True}
+    if not (waiting.filter(**mine) if owner_id else waiting).exists():
         return []
     if settings.PLAN_ADMISSION_TOTAL:
         return _dispatch_admit(owner_id=None, limit=limit)

@@ -215,3 +215,41 @@ def test_a_plan_that_ended_while_waiting_shows_no_admission(catalog, user, publi
     Plan.objects.filter(pk=waiting).update(status="cancelled")
 
     assert client.get(f"/api/v1/plans/{waiting}/").json()["admission"] is None
+
+
+def backlog_make(owner, count: int) -> None:
+    """`count` plans of `owner` waiting for admission, written directly (a flood, without its analysis)."""
+    plans = Plan.objects.bulk_create([Plan(owner=owner, status="running") for _ in range(count)])
+    now = timezone.now()
+    PlanDispatch.objects.bulk_create(
+        [PlanDispatch(plan=plan, reason="initial", graph={}, state="waiting", available_at=now) for plan in plans]
+    )
+
+
+def rows_read(node: dict) -> int:
+    """Rows the scans of an EXPLAIN ANALYZE plan read, over all their loops."""
+    scanned = node["Actual Rows"] * node["Actual Loops"] if "Scan" in node["Node Type"] else 0
+    return scanned + sum(rows_read(child) for child in node.get("Plans", []))
+
+
+@override_settings(PLAN_ADMISSION_PER_USER=2, PLAN_ADMISSION_TOTAL=0)
+def test_whether_a_user_has_plans_waiting_is_answered_without_reading_the_backlog(user, other_user):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("query plans are PostgreSQL's")
+    backlog_make(user, 3000)
+    backlog_make(other_user, 2)
+    PlanDispatch.objects.filter(plan__owner=other_user).update(state="cancelled")
+    read = {}
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE planning_plan, planning_plandispatch")
+        for owner in (user, other_user):
+            cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + selectors.admission_owner_sql(), {"owner": owner.pk})
+            read[owner.username] = rows_read(cursor.fetchone()[0][0]["Plan"])
+
+    assert read["alice"] <= 10 and read["bob"] <= 10, read  # a few index entries, not 3,000 waiting plans
+    assert selectors.admission_may_admit(owner_id=other_user.pk)
+    assert not selectors.admission_may_admit(owner_id=user.pk)
+    assert selectors.admission_usage(owner_id=user.pk)["user_waiting"] == 3000
+    assert selectors.admission_usage(owner_id=other_user.pk)["user_waiting"] == 0
