@@ -4,7 +4,7 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-from django.db.models import F, IntegerField, Value
+from django.db.models import F, IntegerField, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -34,16 +34,19 @@ def plan_heads(*, plan_ids: list[UUID]) -> dict[UUID, tuple[int, bool]]:
 
 
 def plans_to_relay(*, lookback: timedelta, limit: int) -> list[tuple[UUID, int]]:
-    """Plans with committed events the relay has not published yet, as (plan id, relayed seq).
+    """Plans with committed events the relay has not published yet, as (plan id, relayed seq)."""
+    return list(plans_to_relay_query(lookback=lookback)[:limit])
 
-    Only plans changed within `lookback` are considered (every event updates its plan's
-    `updated_at`), so the scan stays small however long the history grows.
-    """
+
+def plans_to_relay_query(*, lookback: timedelta) -> QuerySet:
+    """The relay's candidates, oldest change first. Only plans changed within `lookback` are read (every
+    event updates its plan's `updated_at`, which the `plan_updated` index orders), so a step reads the plans
+    of that window however long the history grows."""
     relayed = Coalesce(F("relay_cursor__seq"), Value(0), output_field=IntegerField())
-    return list(
+    return (
         Plan.objects.filter(updated_at__gte=timezone.now() - lookback)
         .annotate(relayed=relayed)
         .filter(event_seq__gt=F("relayed"))
         .order_by("updated_at")
-        .values_list("id", "relayed")[:limit]
+        .values_list("id", "relayed")
     )

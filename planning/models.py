@@ -67,6 +67,8 @@ class Plan(models.Model):
         indexes = [
             models.Index(fields=["owner", "-created_at"], name="plan_owner_created"),
             models.Index(fields=["status", "updated_at"], name="plan_status_updated"),
+            # The plans changed lately, whatever their status: the event relay reads them every step.
+            models.Index(fields=["updated_at"], name="plan_updated"),
             models.Index(
                 fields=["owner"],
                 name="plan_admitted_running",

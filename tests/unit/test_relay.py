@@ -107,3 +107,30 @@ def test_deduplicator_and_partitions():
     assert seen.first_time(a), "forgotten beyond the window"
     assert partition_for("plan-x", 8) == partition_for("plan-x", 8) and 0 <= partition_for("plan-x", 8) < 8
     assert Delivery(event=a, token=None).attempts == 1
+
+
+def test_a_relay_step_reads_the_plans_changed_within_its_lookback_not_the_whole_history(user):
+    from datetime import timedelta
+
+    from django.db import connection
+
+    from events.selectors import plans_to_relay, plans_to_relay_query
+    from tests.query_plans import pages_read, queryset_plan
+
+    if connection.vendor != "postgresql":
+        pytest.skip("query plans are PostgreSQL's")
+    with connection.cursor() as cursor:  # 5,000 plans last changed three days ago, as the history leaves them
+        cursor.execute(
+            "INSERT INTO planning_plan (id, owner_id, request_text, request_fields, status, version, event_seq,"
+            " revision, constraints, error, selection_arm, created_at, updated_at)"
+            " SELECT gen_random_uuid(), %s, '', '{}', 'complete', 1, 3, 1, '{}', '', '', changed, changed"
+            " FROM generate_series(1, 5000) AS step, LATERAL (SELECT now() - interval '3 days' - step * interval '1 s')"
+            " AS history (changed)",
+            [user.pk],
+        )
+    recent = plan_with_events(user, 2)
+
+    read = pages_read(queryset_plan(plans_to_relay_query(lookback=timedelta(hours=24))))
+
+    assert plans_to_relay(lookback=timedelta(hours=24), limit=10) == [(recent.id, 0)]
+    assert read <= 12, read  # the recent plan's index and table pages, not those of 5,000 plans of history
