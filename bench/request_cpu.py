@@ -67,7 +67,8 @@ KINDS = ("health", "detail", "list", "create", "create_waiting")
 
 
 class Counter:
-    """Counts SQL statements (Django's execute wrapper) and Redis commands (server's INFO commandstats)."""
+    """Counts SQL statements (Django's execute wrapper) and Redis commands (the server's INFO commandstats,
+    so give the benchmark a Redis server nothing else uses while it runs)."""
 
     def __init__(self) -> None:
         self.statements = 0

@@ -210,23 +210,21 @@ def admission_owners_waiting() -> list[int]:
     )
 
 
-def admission_owner_sql() -> str:
-    """A user's admitted running plans, and whether any of their plans waits (a waiting dispatch's plan was
-    never admitted, so the `plan_waiting` index finds one at once, however long the backlog)."""
-    plan, dispatch = Plan._meta.db_table, PlanDispatch._meta.db_table
-    return f"""
-        SELECT (SELECT COUNT(*) FROM {plan}
-                WHERE owner_id = %(owner)s AND status = 'running' AND admitted_at IS NOT NULL),
-               EXISTS (SELECT 1 FROM {plan} p JOIN {dispatch} d ON d.plan_id = p.id
-                       WHERE p.owner_id = %(owner)s AND p.status = 'running' AND p.admitted_at IS NULL
-                         AND d.state = 'waiting')
-    """
+# A user's admitted running plans, and whether any of their plans waits (a waiting dispatch's plan was never
+# admitted, so the `plan_waiting` index finds one at once, however long the backlog).
+ADMISSION_OWNER_SQL = f"""
+    SELECT (SELECT COUNT(*) FROM {Plan._meta.db_table}
+            WHERE owner_id = %(owner)s AND status = 'running' AND admitted_at IS NOT NULL),
+           EXISTS (SELECT 1 FROM {Plan._meta.db_table} p JOIN {PlanDispatch._meta.db_table} d ON d.plan_id = p.id
+                   WHERE p.owner_id = %(owner)s AND p.status = 'running' AND p.admitted_at IS NULL
+                     AND d.state = 'waiting')
+"""
 
 
 def admission_may_admit(*, owner_id: int) -> bool:
     """Whether a new plan of `owner_id` may run at once: its owner is under their cap with nothing waiting,
     and (with a global bound) a slot is free that no waiting plan fairly ahead of it should take."""
-    running, waiting = _fetch(admission_owner_sql(), {"owner": owner_id})[0]
+    running, waiting = _fetch(ADMISSION_OWNER_SQL, {"owner": owner_id})[0]
     cap = admission_user_cap()
     if waiting or (cap is not None and running >= cap):
         return False

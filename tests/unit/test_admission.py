@@ -237,7 +237,7 @@ def test_whether_a_user_has_plans_waiting_is_answered_without_reading_the_backlo
     backlog_make(other_user, 2)
     PlanDispatch.objects.filter(plan__owner=other_user).update(state="cancelled")
     read = {
-        owner.username: rows_read(query_plan(selectors.admission_owner_sql(), {"owner": owner.pk}))
+        owner.username: rows_read(query_plan(selectors.ADMISSION_OWNER_SQL, {"owner": owner.pk}))
         for owner in (user, other_user)
     }
 
