@@ -92,9 +92,10 @@ def eager_celery():
 
 def child_process_env(**extra: str) -> dict[str, str]:
     """The environment of a child process (worker, ASGI server, relay) on the test database and test Redis."""
+    database = connection.settings_dict
     return {
         "DJANGO_SETTINGS_MODULE": "partyproject.settings.test",
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
+        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
         "REDIS_URL": settings.REDIS_URL,
         "DATABASE_CONN_MAX_AGE": "0",
         "AGENT_COUNT_PROVIDER_CALLS": "true",  # the lifecycle tests prove reused results called no provider

@@ -25,7 +25,9 @@ def test_plan_command_prints_the_finished_plan(catalog, worker, capsys):
 
 def test_demo_command_once_plans_the_sample_party(catalog, worker, monkeypatch, capsys):
     database = connection.settings_dict
-    monkeypatch.setenv("DATABASE_URL", f"postgres://{database['USER']}@{database['HOST']}:5432/{database['NAME']}")
+    monkeypatch.setenv(
+        "DATABASE_URL", f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
+    )
     call_command("demo", "--once")
     out = capsys.readouterr().out
     assert "Planning a sample party" in out and ": COMPLETE" in out

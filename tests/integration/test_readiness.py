@@ -41,7 +41,8 @@ def readiness(base: str) -> tuple[int, dict]:
 def web(worker, tmp_path_factory):
     """gunicorn + uvicorn workers reaching PostgreSQL and Redis only through proxies."""
     redis_port = int(settings.REDIS_URL.split(":")[2].split("/")[0])
-    database = TcpProxy(("127.0.0.1", 5432), free_port()).start()
+    database_settings = connection.settings_dict
+    database = TcpProxy((database_settings["HOST"], int(database_settings["PORT"])), free_port()).start()
     broker = TcpProxy(("127.0.0.1", redis_port), free_port()).start()
     port, tmp_path = free_port(), Path(tmp_path_factory.mktemp("web"))
     redis_db = settings.REDIS_URL.rsplit("/", 1)[1]

@@ -1,13 +1,16 @@
+import datetime
 import json
 import uuid
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
 
 from agents import services as orchestration
 from agents.analyzer import load_rules
 from api.serializers import PlanCreateInputSerializer
+from bench import fuzz_api
 from planning.models import Plan, PlanDispatch, PlanEvent
 from tests.conftest import client_for
 from tests.events_helpers import without_wake_ups
@@ -274,3 +277,17 @@ def test_the_schema_validates_without_warnings(tmp_path):
 
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
     assert "/api/v1/plans/{plan_id}/" in (tmp_path / "schema.yaml").read_text()
+
+
+def test_a_schema_fuzz_run_that_spans_midnight_runs_again(monkeypatch, tmp_path):
+    days = iter(datetime.date(2026, 12, day) for day in (6, 7, 7, 7))
+    monkeypatch.setattr(timezone, "localdate", lambda: next(days))
+    summaries = iter([{"failures": {"ST202 Schema-valid request rejected": 2}}, {"failures": {}}])
+    monkeypatch.setattr(fuzz_api, "_fuzz_once", lambda **_: next(summaries))
+    summary = fuzz_api.fuzz_run(base_url="http://x", token="t", max_examples=1, seed=1, report=tmp_path / "r.json")
+    assert summary == {"failures": {}, "runs": 2}, "the run on yesterday's schema is replaced"
+    monkeypatch.setattr(timezone, "localdate", lambda: datetime.date(2026, 12, 7))
+    same_day = iter([{"failures": {"ST202 Schema-valid request rejected": 1}}])
+    monkeypatch.setattr(fuzz_api, "_fuzz_once", lambda **_: next(same_day))
+    summary = fuzz_api.fuzz_run(base_url="http://x", token="t", max_examples=1, seed=1, report=tmp_path / "r.json")
+    assert summary["runs"] == 1 and summary["failures"], "a failure within one day stands"

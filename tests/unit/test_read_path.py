@@ -2,7 +2,6 @@
 the one-round-trip throttle and the orjson renderer."""
 
 import json
-import time
 from datetime import timedelta
 
 import pytest
@@ -13,9 +12,12 @@ from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
+from rest_framework_simplejwt import tokens as simplejwt_tokens
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+from rest_framework_simplejwt.utils import aware_utcnow
 
 from agents import services as orchestration
+from api import authentication
 from api.authentication import (
     PERMISSIONS_CLAIM,
     RoleRefreshToken,
@@ -347,12 +349,17 @@ def test_a_verified_token_is_not_verified_again_but_its_expiry_and_revocation_st
     assert verifications == [], "the same token again: no second signature check"
     monkeypatch.undo()
     short = RoleRefreshToken.for_user(user).access_token
-    short.set_exp(lifetime=timedelta(seconds=1))
+    short.set_exp(lifetime=timedelta(minutes=1))
     brief = APIClient()
     brief.credentials(HTTP_AUTHORIZATION=f"Bearer {short}")
     assert brief.get("/api/v1/plans/").status_code == 200
-    time.sleep(1.1)
+    assert str(short).encode() in verified_tokens.tokens
+    a_minute_later = aware_utcnow() + timedelta(minutes=1, seconds=1)
+    for module in (authentication, simplejwt_tokens):  # the cache's clock and a fresh verification's
+        monkeypatch.setattr(module, "aware_utcnow", lambda: a_minute_later)
     assert brief.get("/api/v1/plans/").status_code == 401, "expired while cached"
+    assert str(short).encode() not in verified_tokens.tokens
+    monkeypatch.undo()
     fresh = client_for(user)
     assert fresh.get("/api/v1/plans/").status_code == 200
     tokens_revoke(user_id=user.pk)
