@@ -1,6 +1,6 @@
 """Reads for the event streams, the history API and the relay."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -33,18 +33,19 @@ def plan_heads(*, plan_ids: list[UUID]) -> dict[UUID, tuple[int, bool]]:
     return {plan_id: (seq, status in Plan.TERMINAL) for plan_id, seq, status in rows}
 
 
-def plans_to_relay(*, lookback: timedelta, limit: int) -> list[tuple[UUID, int]]:
+def plans_to_relay(*, lookback: timedelta, limit: int, since: datetime | None = None) -> list[tuple[UUID, int]]:
     """Plans with committed events the relay has not published yet, as (plan id, relayed seq)."""
-    return list(plans_to_relay_query(lookback=lookback)[:limit])
+    return list(plans_to_relay_query(lookback=lookback, since=since)[:limit])
 
 
-def plans_to_relay_query(*, lookback: timedelta) -> QuerySet:
-    """The relay's candidates, oldest change first. Only plans changed within `lookback` are read (every
-    event updates its plan's `updated_at`, which the `plan_updated` index orders), so a step reads the plans
-    of that window however long the history grows."""
+def plans_to_relay_query(*, lookback: timedelta, since: datetime | None = None) -> QuerySet:
+    """The relay's candidates, oldest change first. Only plans changed within `lookback`, and since `since`
+    when given, are read (every event updates its plan's `updated_at`, which the `plan_updated` index
+    orders), so a step reads the plans of that window however long the history grows."""
     relayed = Coalesce(F("relay_cursor__seq"), Value(0), output_field=IntegerField())
+    oldest = timezone.now() - lookback
     return (
-        Plan.objects.filter(updated_at__gte=timezone.now() - lookback)
+        Plan.objects.filter(updated_at__gte=max(oldest, since) if since else oldest)
         .annotate(relayed=relayed)
         .filter(event_seq__gt=F("relayed"))
         .order_by("updated_at")

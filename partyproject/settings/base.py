@@ -188,6 +188,8 @@ EVENT_BUS_KAFKA_TOPIC = env("EVENT_BUS_KAFKA_TOPIC", default="partyplanner.plan-
 EVENT_RELAY_INTERVAL_SECONDS = env.float("EVENT_RELAY_INTERVAL_SECONDS", default=0.5)
 EVENT_RELAY_BATCH = env.int("EVENT_RELAY_BATCH", default=500)
 EVENT_RELAY_LOOKBACK_HOURS = env.int("EVENT_RELAY_LOOKBACK_HOURS", default=24)
+EVENT_RELAY_MARGIN_SECONDS = env.float("EVENT_RELAY_MARGIN_SECONDS", default=30)
+EVENT_RELAY_SWEEP_SECONDS = env.float("EVENT_RELAY_SWEEP_SECONDS", default=60)
 
 # --- Agents -----------------------------------------------------------------------------------------
 # Retry policy and time limits: one default for every agent (and the planner), and per-agent overrides

@@ -2,13 +2,16 @@
 
 import threading
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from events.bus import BusConsumer, Delivery, EventBus, bus_from_settings, partition_for
 from events.models import RelayCursor
-from events.services import Deduplicator, relay_cursor_advance, relay_run, relay_step
+from events.services import Deduplicator, RelayWindow, relay_cursor_advance, relay_run, relay_step
+from planning.models import Plan
 from tests.events_helpers import plan_with_events
 
 pytestmark = pytest.mark.django_db
@@ -134,3 +137,64 @@ def test_a_relay_step_reads_the_plans_changed_within_its_lookback_not_the_whole_
 
     assert plans_to_relay(lookback=timedelta(hours=24), limit=10) == [(recent.id, 0)]
     assert read <= 12, read  # the recent plan's index and table pages, not those of 5,000 plans of history
+
+
+def test_a_relay_window_narrows_after_a_drained_step_and_widens_at_each_sweep():
+    window = RelayWindow(margin=timedelta(seconds=30), sweep_every=timedelta(seconds=60))
+    began = timezone.now()
+    assert window.step_since(now=began) is None, "the first step sweeps the whole lookback"
+    window.drained(began=began, since=None)
+    assert window.step_since(now=began + timedelta(seconds=1)) == began - timedelta(seconds=30)
+    later = began + timedelta(seconds=20)
+    window.drained(began=later, since=window.step_since(now=later))
+    assert window.step_since(now=later + timedelta(seconds=1)) == later - timedelta(seconds=30)
+    assert window.step_since(now=began + timedelta(seconds=60)) is None, "a sweep is due a minute after the last"
+
+
+def test_a_narrow_step_leaves_an_older_change_to_the_next_sweep_and_a_full_batch_keeps_the_window(user):
+    bus, window = ListBus(), RelayWindow(margin=timedelta(seconds=30), sweep_every=timedelta(seconds=60))
+    assert relay_step(bus=bus, window=window) == 0 and window.since is not None
+    late = plan_with_events(user, 2)  # committed now, stamped five minutes ago (a long transaction)
+    Plan.objects.filter(pk=late.pk).update(updated_at=timezone.now() - timedelta(minutes=5))
+    assert relay_step(bus=bus, window=window) == 0, "outside the narrow window"
+    window.swept_at -= timedelta(seconds=60)
+    assert relay_step(bus=bus, window=window) == 2, "the sweep finds it"
+    narrowed = window.since
+    plan_with_events(user, 3)
+    plan_with_events(user, 3)
+    assert relay_step(bus=bus, window=window, batch=2) == 4
+    assert window.since == narrowed, "a step that filled its batch does not move the window"
+    assert relay_step(bus=bus, window=window, batch=2) == 2 and window.since == narrowed, "two plans read: a full batch"
+    assert relay_step(bus=bus, window=window, batch=2) == 0
+    assert window.since > narrowed, "drained: the window moves up to this step"
+
+
+def test_a_narrow_relay_step_reads_the_plans_changed_since_its_window_not_the_whole_lookback(user):
+    from django.db import connection
+
+    from events.selectors import plans_to_relay_query
+    from tests.query_plans import pages_read, queryset_plan
+
+    if connection.vendor != "postgresql":
+        pytest.skip("query plans are PostgreSQL's")
+    with connection.cursor() as cursor:  # 5,000 plans changed within the last hour, their events relayed
+        cursor.execute(
+            "INSERT INTO planning_plan (id, owner_id, request_text, request_fields, status, version, event_seq,"
+            " revision, constraints, error, selection_arm, created_at, updated_at)"
+            " SELECT gen_random_uuid(), %s, '', '{}', 'complete', 1, 3, 1, '{}', '', '', changed, changed"
+            " FROM generate_series(1, 5000) AS step, LATERAL (SELECT now() - interval '5 minutes' - step * interval"
+            " '0.5 s') AS history (changed)",
+            [user.pk],
+        )
+        cursor.execute(
+            "INSERT INTO events_relaycursor (plan_id, seq, updated_at) SELECT id, event_seq, now() FROM planning_plan"
+        )
+        cursor.execute("ANALYZE planning_plan")
+    lookback = timedelta(hours=24)
+
+    swept = pages_read(queryset_plan(plans_to_relay_query(lookback=lookback)))
+    narrow = pages_read(
+        queryset_plan(plans_to_relay_query(lookback=lookback, since=timezone.now() - timedelta(minutes=1)))
+    )
+
+    assert narrow <= 6 < 100 <= swept, (narrow, swept)
