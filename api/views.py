@@ -121,8 +121,8 @@ class PlanListCreateApi(generics.ListAPIView):
         text = fields.pop("text", "")
         key = idempotency_key(request)
         if key is None:
-            plan = services.plan_create(owner=request.user, text=text, fields=fields)
-            return self.created(request, plan.id)
+            plan = services.plan_create(owner=request.user, text=text, fields=fields)  # read after its dispatch
+            return self.created(request, selectors.plan_with_current_runs(plan=plan))
         try:
             record, created = api_services.idempotent_create(
                 user=request.user,
@@ -134,7 +134,7 @@ class PlanListCreateApi(generics.ListAPIView):
             raise Unprocessable(str(exc), code="idempotency_key_reused") from None
         if not created and record.response_status is not None:
             return Response(record.response_body, status=record.response_status, headers=REPLAYED)
-        response = self.created(request, record.plan_id)
+        response = self.created(request, selectors.plan_get(user=request.user, plan_id=record.plan_id))
         if created:
             api_services.idempotent_response_store(record=record, status=response.status_code, body=response.data)
         else:
@@ -142,8 +142,7 @@ class PlanListCreateApi(generics.ListAPIView):
         return response
 
     @staticmethod
-    def created(request: Request, plan_id) -> Response:
-        plan = selectors.plan_get(user=request.user, plan_id=plan_id)
+    def created(request: Request, plan: Plan) -> Response:
         queued = plan.dispatched_at is None and not plan.is_terminal
         answer = status.HTTP_202_ACCEPTED if queued else status.HTTP_201_CREATED
         return Response(plan_detail_data(plan, internals=sees_internals(request)), status=answer)

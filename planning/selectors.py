@@ -54,15 +54,16 @@ def plan_get(*, user, plan_id: UUID, any_owner: bool = False) -> Plan:
     Raises Plan.DoesNotExist for a plan the user may not see.
     """
     plans = Plan.objects.all() if any_owner else plan_list(user=user)
-    return _with_current_runs(plans.get(pk=plan_id))
+    return plan_with_current_runs(plan=plans.get(pk=plan_id))
 
 
 def plan_get_any(*, plan_id: UUID) -> Plan:
     """A plan with its current revision's agent runs, whoever owns it (the caller has checked who may see it)."""
-    return _with_current_runs(Plan.objects.get(pk=plan_id))
+    return plan_with_current_runs(plan=Plan.objects.get(pk=plan_id))
 
 
-def _with_current_runs(plan: Plan) -> Plan:
+def plan_with_current_runs(*, plan: Plan) -> Plan:
+    """`plan` with its current revision's agent runs loaded (as `current_runs`)."""
     plan.current_runs = list(AgentRun.objects.filter(plan_id=plan.pk, revision=plan.revision).order_by("id"))
     return plan
 
