@@ -393,14 +393,15 @@ def plan_revise(
     since an earlier revision's successful run carries that result over; the others (and those in
     `forced`) run again in a chord of just them. An agent downstream of one that re-runs is dispatched,
     and still stops early at run time when what it reads turns out unchanged. When nothing needs to run,
-    the plan is assembled at once.
+    the plan is assembled at once. A running plan keeps its admission; an ended one that runs again is
+    admitted anew and may wait for a slot.
 
     Raises ConcurrentUpdate (stale `expected_version`), IllegalTransition (a cancelled plan) and
     Plan.DoesNotExist.
     """
     plan_bind(plan_id)
     with transaction.atomic():
-        number, revised_seq = records.revision_open(
+        number, revised_seq, superseded = records.revision_open(
             plan_id=plan_id, source=source, changes=changes, request_fields=request_fields,
             constraints=constraints, brief=brief.to_dict(), author=author, expected_version=expected_version,
         )  # fmt: skip
@@ -418,10 +419,13 @@ def plan_revise(
         if rerun:
             chord_graph = {agent: [dep for dep in graph[agent] if dep in rerun] for agent in rerun}
             attempt = PlanDispatch.objects.filter(plan_id=plan_id).count()
-            never_admitted = Plan.objects.filter(pk=plan_id, admitted_at__isnull=True).exists()
+            if superseded:  # still running: it keeps its slot, or its place in the queue
+                waiting = Plan.objects.filter(pk=plan_id, admitted_at__isnull=True).exists()
+            else:
+                waiting = not records.plan_readmission_decide(plan_id=plan_id)
             dispatch_enqueue(
                 plan_id=plan_id, revision=number, graph=chord_graph, reason=source, attempt=attempt,
-                not_before=not_before, waiting=never_admitted,
+                not_before=not_before, waiting=waiting,
             )  # fmt: skip
         else:
             plan_finalize(plan_id=plan_id, revision=number)

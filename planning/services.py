@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from django.conf import settings
@@ -684,6 +684,14 @@ def _admission_lock(*, owner_id: int | None) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ADMISSION_LOCK, owner_id])
 
 
+def plan_readmission_decide(*, plan_id: UUID) -> bool:
+    """An ended plan runs again (an edit or a retry): it gave its slot up when it ended, so it is admitted
+    anew like a new plan, and waits when its owner is at a cap (`plan_admission_decide`)."""
+    owner_id = Plan.objects.filter(pk=plan_id).values_list("owner_id", flat=True).get()
+    Plan.objects.filter(pk=plan_id).update(admitted_at=None)
+    return plan_admission_decide(plan_id=plan_id, owner_id=owner_id)
+
+
 def plan_admission_decide(*, plan_id: UUID, owner_id: int) -> bool:
     """Whether a new plan may run at once; if so it takes one of its owner's slots (`admitted_at`), else it
     waits (a `plan.waiting` event). Call it last in the transaction that creates the plan: it holds the
@@ -862,6 +870,12 @@ SUPERSEDED = "Superseded by revision {number} before it finished."
 REVISABLE = frozenset({PlanStatus.RUNNING, PlanStatus.COMPLETE, PlanStatus.PARTIAL, PlanStatus.FAILED})
 
 
+class OpenedRevision(NamedTuple):
+    number: int
+    seq: int  # of its `plan.revised` event
+    superseded: bool  # the plan was running (it keeps its admission); else it had ended
+
+
 def revision_open(
     *,
     plan_id: UUID,
@@ -872,10 +886,10 @@ def revision_open(
     brief: Mapping[str, Any] | None,
     author=None,
     expected_version: int | None = None,
-) -> tuple[int, int]:
-    """Start a plan's next revision; returns its number and the sequence number of its `plan.revised`
-    event (whose payload the caller completes with what the revision runs). Call it in the transaction
-    that goes on to create the revision's runs and dispatch.
+) -> OpenedRevision:
+    """Start a plan's next revision; returns its number, the sequence number of its `plan.revised` event
+    (whose payload the caller completes with what the revision runs) and whether it superseded a running
+    revision. Call it in the transaction that goes on to create the revision's runs and dispatch.
 
     An ended plan (complete, partial, failed) runs again; a running one is superseded: its revision is
     marked so, its unfinished runs are cancelled and its pending dispatches dropped, so that its late
@@ -912,7 +926,7 @@ def revision_open(
         "changes": dict(changes),
         "superseded": current if superseded else None,
     }
-    return number, event_append(plan_id=plan_id, type="plan.revised", payload=payload)
+    return OpenedRevision(number, event_append(plan_id=plan_id, type="plan.revised", payload=payload), superseded)
 
 
 def revision_event_complete(*, plan_id: UUID, number: int, seq: int, reran: list[str], reused: list[str]) -> None:

@@ -158,20 +158,56 @@ def test_an_admitted_plan_bumps_its_progress_so_the_reconciler_gives_it_a_full_w
 
 
 @override_settings(PLAN_ADMISSION_PER_USER=1, PLAN_ADMISSION_TOTAL=0)
-def test_a_retry_of_an_admitted_plan_is_not_subject_to_admission(catalog, user, published):
+def test_a_retry_of_an_ended_plan_is_admitted_anew_and_waits_while_its_owner_is_at_the_cap(catalog, user, published):
     (first,) = submit(user)
     AgentRun.objects.filter(plan_id=first, agent="venue").update(status="failed", error="boom")
     AgentRun.objects.filter(plan_id=first).exclude(agent="venue").update(status="succeeded", result={"summary": "s"})
     end(first)
-    (second,) = submit(user)  # takes the user's only slot
+    (second,) = submit(user)  # takes the user's only slot, which the ended plan gave up
     assert states([second]) == ["sent"]
 
     outcome = orchestration.plan_retry(plan_id=first, agents=["venue"])
 
     assert outcome.number == 2 and "venue" in outcome.reran
     retry = PlanDispatch.objects.filter(plan_id=first).latest("id")
-    assert (retry.reason, retry.state) == ("retry", "sent")
-    assert published[-1] == str(first)
+    assert (retry.reason, retry.state) == ("retry", "waiting")
+    assert published[-1] == str(second), "nothing published beyond the cap"
+    assert Plan.objects.get(pk=first).admitted_at is None
+    assert PlanEvent.objects.filter(plan_id=first, type="plan.waiting").exists()
+    end(second)
+    retry.refresh_from_db()
+    assert retry.state == "sent" and published[-1] == str(first)
+    assert Plan.objects.get(pk=first).admitted_at is not None
+
+
+@override_settings(PLAN_ADMISSION_PER_USER=2, PLAN_ADMISSION_TOTAL=0)
+def test_edits_of_ended_plans_cannot_run_more_than_the_cap(catalog, user, published):
+    ended = submit(user, 2)
+    for plan_id in ended:
+        end(plan_id)
+    (running,) = submit(user)
+    admitted_before = Plan.objects.get(pk=ended[0]).admitted_at
+
+    for plan_id in ended:
+        orchestration.plan_edit(plan_id=plan_id, author=user, fields={"guest_count": 12})
+
+    edits = [PlanDispatch.objects.filter(plan_id=plan_id).latest("id") for plan_id in ended]
+    assert [(edit.reason, edit.state) for edit in edits] == [("edit", "sent"), ("edit", "waiting")]
+    assert Plan.objects.get(pk=ended[0]).admitted_at > admitted_before, "admitted anew, not on its old slot"
+    assert Plan.objects.filter(owner=user, status="running", admitted_at__isnull=False).count() == 2
+    end(running)
+    assert PlanDispatch.objects.get(pk=edits[1].pk).state == "sent"
+
+
+@override_settings(PLAN_ADMISSION_PER_USER=1, PLAN_ADMISSION_TOTAL=0)
+def test_an_edit_of_a_running_plan_keeps_its_slot(catalog, user, published):
+    (running,) = submit(user)
+    admitted = Plan.objects.get(pk=running).admitted_at
+
+    orchestration.plan_edit(plan_id=running, author=user, fields={"guest_count": 12})
+
+    assert PlanDispatch.objects.filter(plan_id=running).latest("id").state == "sent"
+    assert Plan.objects.get(pk=running).admitted_at == admitted
 
 
 @override_settings(PLAN_ADMISSION_PER_USER=0, PLAN_ADMISSION_TOTAL=0)
