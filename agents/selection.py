@@ -12,7 +12,6 @@ combination fits, and the selector returns the best of those; if it does not fit
 does, and the plan says by how much (see the budget agent for what would make it fit).
 """
 
-import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -131,28 +130,12 @@ def select(*, brief: Brief, candidates: Mapping[str, Sequence[Mapping[str, Any]]
     if brief.budget:
         allowance = brief.budget * (1 - reserved_share(party_type=brief.party_type, age_group=brief.age_group))
 
-    best: tuple[float, float, tuple[int, ...]] | None = None
-    cheapest: tuple[float, float, tuple[int, ...]] | None = None
-    combinations = 0
-    # One (fit, cost, index) triple per option; zip(*triples) splits a combination in C, without a dict per
-    # combination. The sums add in category order, as the scores were always added.
-    triples = [[(entry[0], entry[1], index) for index, entry in enumerate(scored[category])] for category in categories]
-    theme_at = categories.index("theme") if pair is not None else 0
-    cake_at = categories.index("cake") if pair is not None else 0
-    for triple in itertools.product(*triples):
-        combinations += 1
-        fits, costs, combo = zip(*triple, strict=True)
-        fit = sum(fits)
-        cost = round(sum(costs), 2)
-        if pair is not None:
-            fit += pair[combo[theme_at]][combo[cake_at]]
-        if cheapest is None or (cost, -fit) < (cheapest[1], -cheapest[0]):
-            cheapest = (fit, cost, combo)
-        if allowance is not None and cost > allowance + CENT:
-            continue
-        if best is None or (fit, -cost) > (best[0], -best[1]):
-            best = (fit, cost, combo)
-
+    best, cheapest, combinations = combinations_search(
+        [[(entry[0], entry[1]) for entry in scored[category]] for category in categories],
+        pair=pair,
+        theme_at=categories.index("theme") if pair is not None else 0,
+        allowance=allowance,
+    )
     feasible = None if allowance is None else best is not None
     fit, cost, combo = best if best is not None else cheapest
     picks = {category: {**scored[category][index][2]} for category, index in zip(categories, combo, strict=True)}
@@ -175,6 +158,57 @@ def select(*, brief: Brief, candidates: Mapping[str, Sequence[Mapping[str, Any]]
 
 
 Scored = list[tuple[float, float, Mapping[str, Any]]]
+Found = tuple[float, float, tuple[int, ...]]  # total fit, total cost, one option index per category
+
+
+def combinations_search(
+    options: Sequence[Sequence[tuple[float, float]]],
+    *,
+    pair: Sequence[Sequence[float]] | None = None,
+    theme_at: int = 0,
+    allowance: float | None = None,
+) -> tuple[Found | None, Found, int]:
+    """Try every combination of one (fit, cost) per category: the best fit within `allowance` (among equal
+    fits the cheaper, among equal ones the first in product order), the cheapest overall (among equal
+    costs the better fit), and how many combinations there were. `pair[theme][cake]` adds to the fit;
+    with a pair, cake is the last category and theme is at `theme_at`.
+
+    A combination's fit adds its categories' fits in order, then the pair's, as the plan always added
+    them; costs add in whole cents, so equal totals compare equal (a total is `cents / 100`, what rounding
+    the float sum to cents gives). The last category is the inner loop over partial sums of the others.
+    """
+    in_cents = [[(fit, round(cost * 100), index) for index, (fit, cost) in enumerate(entries)] for entries in options]
+    *outer, last = in_cents
+    prefixes: list[tuple[float, int, tuple[int, ...]]] = [(0, 0, ())]
+    for category in outer:
+        prefixes = [(fit + f, cents + c, (*combo, i)) for fit, cents, combo in prefixes for f, c, i in category]
+    limit = None if allowance is None else _cents_within(allowance + CENT)
+    best_fit = best_cents = cheapest_fit = cheapest_cents = None
+    best = cheapest = None
+    for fit_before, cents_before, combo in prefixes:
+        row = pair[combo[theme_at]] if pair is not None else None
+        for f, c, i in last:
+            fit = fit_before + f + row[i] if row is not None else fit_before + f
+            cents = cents_before + c
+            if cheapest is None or cents < cheapest_cents or (cents == cheapest_cents and fit > cheapest_fit):
+                cheapest, cheapest_fit, cheapest_cents = (combo, i), fit, cents
+            if limit is not None and cents > limit:
+                continue
+            if best is None or fit > best_fit or (fit == best_fit and cents < best_cents):
+                best, best_fit, best_cents = (combo, i), fit, cents
+    combinations = len(prefixes) * len(last)
+    found = None if best is None else (best_fit, best_cents / 100, (*best[0], best[1]))
+    return found, (cheapest_fit, cheapest_cents / 100, (*cheapest[0], cheapest[1])), combinations
+
+
+def _cents_within(bound: float) -> int:
+    """The largest whole number of cents whose amount (`cents / 100`) is not over `bound`."""
+    cents = math.floor(bound * 100)
+    while (cents + 1) / 100 <= bound:
+        cents += 1
+    while cents / 100 > bound:
+        cents -= 1
+    return cents
 
 
 def _deduplicated(options: Scored) -> Scored:

@@ -12,7 +12,7 @@ from agents.analyzer import Brief
 from agents.cake import cake_options
 from agents.constraints import MAX_CAKES_PER_ORDER, max_capacity, season_of
 from agents.costs import reserved_share
-from agents.selection import CENT, candidates_ranked, frame_for, select
+from agents.selection import CENT, candidates_ranked, combinations_search, frame_for, select
 from agents.strategies import STRATEGIES, active_arms, arm_for_owner, strategy_get
 from agents.theme import theme_options
 from agents.venue import venue_options
@@ -365,3 +365,48 @@ def test_themes_follow_the_season_and_the_setting_and_note_an_unknown_occasion()
     from agents.theme import theme_notes
 
     assert theme_notes([summer], brief) == ["No theme is made for potluck parties; general themes offered."]
+
+
+def combinations_search_reference(options, *, pair, theme_at, allowance):
+    """The search as first written, one tuple per combination: the oracle of `combinations_search`."""
+    best = cheapest = None
+    combinations = 0
+    cake_at = len(options) - 1
+    for triple in itertools.product(*[[(fit, cost, i) for i, (fit, cost) in enumerate(o)] for o in options]):
+        combinations += 1
+        fits, costs, combo = zip(*triple, strict=True)
+        fit = sum(fits)
+        cost = round(sum(costs), 2)
+        if pair is not None:
+            fit += pair[combo[theme_at]][combo[cake_at]]
+        if cheapest is None or (cost, -fit) < (cheapest[1], -cheapest[0]):
+            cheapest = (fit, cost, combo)
+        if allowance is not None and cost > allowance + CENT:
+            continue
+        if best is None or (fit, -cost) > (best[0], -best[1]):
+            best = (fit, cost, combo)
+    return best, cheapest, combinations
+
+
+def test_the_combination_search_finds_exactly_what_trying_each_combination_finds():
+    rng = random.Random(20261207)
+    fits = [0.0, 0.5, 1 / 3, 2 / 3, 1.1, 2.2, 3.3, 7.25]
+    for case in range(400):
+        sizes = [rng.randint(1, 9) for _ in range(rng.randint(1, 3))]
+        options = [
+            [
+                (rng.choice(fits) if rng.random() < 0.7 else rng.uniform(0, 10), rng.choice([9.99, 10.0, 0.1, 0.2, 0.3])
+                 if rng.random() < 0.4 else round(rng.uniform(0, 2000), 2))
+                for _ in range(size)
+            ]
+            for size in sizes
+        ]  # fmt: skip
+        pair = None
+        if len(sizes) >= 2 and rng.random() < 0.6:
+            pair = [[rng.choice([0.0, 0.1, 0.2, 1 / 3]) for _ in range(sizes[-1])] for _ in range(sizes[-2])]
+        theme_at = len(sizes) - 2
+        allowance = rng.choice([None, 0.3, 10.295, 1000.0, rng.uniform(0, 4000)])
+
+        found = combinations_search(options, pair=pair, theme_at=theme_at, allowance=allowance)
+
+        assert found == combinations_search_reference(options, pair=pair, theme_at=theme_at, allowance=allowance), case
