@@ -6,13 +6,16 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.utils import timezone
 
 from events.bus import BusConsumer, Delivery, EventBus, bus_from_settings, partition_for
 from events.models import RelayCursor
+from events.selectors import plans_to_relay, plans_to_relay_query
 from events.services import Deduplicator, RelayWindow, relay_cursor_advance, relay_run, relay_step
 from planning.models import Plan
 from tests.events_helpers import plan_with_events
+from tests.query_plans import pages_read, queryset_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -112,25 +115,32 @@ def test_deduplicator_and_partitions():
     assert Delivery(event=a, token=None).attempts == 1
 
 
-def test_a_relay_step_reads_the_plans_changed_within_its_lookback_not_the_whole_history(user):
-    from datetime import timedelta
-
-    from django.db import connection
-
-    from events.selectors import plans_to_relay, plans_to_relay_query
-    from tests.query_plans import pages_read, queryset_plan
-
-    if connection.vendor != "postgresql":
-        pytest.skip("query plans are PostgreSQL's")
-    with connection.cursor() as cursor:  # 5,000 plans last changed three days ago, as the history leaves them
+def plans_of_history(user, *, count: int, changed: str, relayed: bool = False) -> None:
+    """Insert `count` ended plans (three events each), the n-th last changed at the SQL expression `changed`
+    (of `step`), optionally all relayed; then vacuum, so that rows other tests rolled back leave no dead
+    index entries for the query plans to read (the test is transactional, so VACUUM can run)."""
+    with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO planning_plan (id, owner_id, request_text, request_fields, status, version, event_seq,"
             " revision, constraints, error, selection_arm, created_at, updated_at)"
             " SELECT gen_random_uuid(), %s, '', '{}', 'complete', 1, 3, 1, '{}', '', '', changed, changed"
-            " FROM generate_series(1, 5000) AS step, LATERAL (SELECT now() - interval '3 days' - step * interval '1 s')"
-            " AS history (changed)",
-            [user.pk],
+            f" FROM generate_series(1, %s) AS step, LATERAL (SELECT {changed}) AS history (changed)",
+            [user.pk, count],
         )
+        if relayed:
+            cursor.execute(
+                "INSERT INTO events_relaycursor (plan_id, seq, updated_at)"
+                " SELECT id, event_seq, now() FROM planning_plan"
+            )
+        for table in ("planning_plan", "events_relaycursor"):
+            cursor.execute(f"VACUUM ANALYZE {table}")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_relay_step_reads_the_plans_changed_within_its_lookback_not_the_whole_history(user):
+    if connection.vendor != "postgresql":
+        pytest.skip("query plans are PostgreSQL's")
+    plans_of_history(user, count=5000, changed="now() - interval '3 days' - step * interval '1 s'")
     recent = plan_with_events(user, 2)
 
     read = pages_read(queryset_plan(plans_to_relay_query(lookback=timedelta(hours=24))))
@@ -169,27 +179,11 @@ def test_a_narrow_step_leaves_an_older_change_to_the_next_sweep_and_a_full_batch
     assert window.since > narrowed, "drained: the window moves up to this step"
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_narrow_relay_step_reads_the_plans_changed_since_its_window_not_the_whole_lookback(user):
-    from django.db import connection
-
-    from events.selectors import plans_to_relay_query
-    from tests.query_plans import pages_read, queryset_plan
-
     if connection.vendor != "postgresql":
         pytest.skip("query plans are PostgreSQL's")
-    with connection.cursor() as cursor:  # 5,000 plans changed within the last hour, their events relayed
-        cursor.execute(
-            "INSERT INTO planning_plan (id, owner_id, request_text, request_fields, status, version, event_seq,"
-            " revision, constraints, error, selection_arm, created_at, updated_at)"
-            " SELECT gen_random_uuid(), %s, '', '{}', 'complete', 1, 3, 1, '{}', '', '', changed, changed"
-            " FROM generate_series(1, 5000) AS step, LATERAL (SELECT now() - interval '5 minutes' - step * interval"
-            " '0.5 s') AS history (changed)",
-            [user.pk],
-        )
-        cursor.execute(
-            "INSERT INTO events_relaycursor (plan_id, seq, updated_at) SELECT id, event_seq, now() FROM planning_plan"
-        )
-        cursor.execute("ANALYZE planning_plan")
+    plans_of_history(user, count=5000, changed="now() - interval '5 minutes' - step * interval '0.5 s'", relayed=True)
     lookback = timedelta(hours=24)
 
     swept = pages_read(queryset_plan(plans_to_relay_query(lookback=lookback)))
