@@ -33,7 +33,7 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     pattern=r"^[!-~]{1,255}$",
 )
 REPLAYED = {"Idempotent-Replayed": "true"}
-IF_MATCH_VERSION = re.compile(r'^(?:W/)?"?([0-9]{1,9})(?:-[0-9]+)?(?:-i)?"?$')
+IF_MATCH_VERSION = re.compile(r'^(?:W/)?"?([0-9]{1,9})(?:-[0-9]+(?:-r[0-9]+)?)?(?:-i)?"?$')
 
 
 def idempotency_key(request: Request) -> str | None:

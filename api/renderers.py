@@ -38,11 +38,12 @@ class FastJSONRenderer(JSONRenderer):
 
 
 # --- Plan renderings --------------------------------------------------------------------------------------
-# A plan's rendering changes only with its version (every state change bumps it) or its event sequence
-# (every agent step appends an event), so "<version>-<event_seq>" names one rendering for good, and "-i" the
-# support staff's, which shows internals. Renderings are kept in this process (a bounded LRU: no round trip)
-# and in the shared cache (another process rendered it already). Bump RENDERING_SCHEMA when the detail
-# serializer's output changes, so a deploy does not serve the old shape.
+# A plan's rendering changes only with its version (every state change bumps it), its event sequence
+# (every agent step appends an event) or the shape the code renders (RENDERING_SCHEMA), so
+# "<version>-<event_seq>-r<schema>" names one rendering for good, and "-i" the support staff's, which shows
+# internals. Renderings are kept in this process (a bounded LRU: no round trip) and in the shared cache
+# (another process rendered it already). Bump RENDERING_SCHEMA when the detail serializer's output changes:
+# a deploy then neither serves the old shape from the cache nor answers 304 to a client holding it.
 RENDERING_SCHEMA = 1
 _local: OrderedDict[str, bytes] = OrderedDict()
 _local_lock = Lock()
@@ -50,7 +51,7 @@ _local_lock = Lock()
 
 def plan_etag(*, version: int, event_seq: int, internals: bool) -> str:
     """The strong ETag of a plan's rendering; its leading integer is the plan's version."""
-    return f'"{version}-{event_seq}{"-i" if internals else ""}"'
+    return f'"{version}-{event_seq}-r{RENDERING_SCHEMA}{"-i" if internals else ""}"'
 
 
 def etag_matches(if_none_match: str | None, etag: str) -> bool:

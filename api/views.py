@@ -179,7 +179,7 @@ class PlanDetailApi(APIView):
                 OpenApiTypes.STR,
                 OpenApiParameter.HEADER,
                 response=[200, 304],
-                description='Strong: "<version>-<event_seq>", with "-i" when internals are shown.',
+                description='Strong: "<version>-<event_seq>-r<rendering schema>", with "-i" when internals are shown.',
             ),
         ],
         responses={

@@ -121,7 +121,7 @@ def test_an_edit_that_changes_nothing_read_reassembles_at_once(planned, api, run
 
 def test_a_stale_version_is_refused_with_the_current_one(planned, api):
     url = f"/api/v1/plans/{planned['id']}/"
-    stale = api.patch(url, {"budget": 4000}, format="json", HTTP_IF_MATCH=f'"{planned["version"] - 1}-3"')
+    stale = api.patch(url, {"budget": 4000}, format="json", HTTP_IF_MATCH=f'"{planned["version"] - 1}-3-r1"')
     assert stale.status_code == 409
     assert stale.json()["error"] | {"message": ""} == {
         "code": "stale_version", "message": "", "current_version": planned["version"],
@@ -130,6 +130,8 @@ def test_a_stale_version_is_refused_with_the_current_one(planned, api):
     header_wins = api.patch(url, {"budget": 4000, "version": planned["version"]}, format="json", HTTP_IF_MATCH="1")
     assert header_wins.status_code == 409
     assert api.patch(url, {"budget": 4000}, format="json", HTTP_IF_MATCH="banana").status_code == 400
+    older_etag = f'"{planned["version"] - 1}-3"'  # as ETags were before they named the rendering schema
+    assert api.patch(url, {"budget": 4000}, format="json", HTTP_IF_MATCH=older_etag).status_code == 409
     assert Plan.objects.get(pk=planned["id"]).revision == 1
 
 

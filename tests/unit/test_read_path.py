@@ -17,7 +17,7 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 from rest_framework_simplejwt.utils import aware_utcnow
 
 from agents import services as orchestration
-from api import authentication
+from api import authentication, renderers
 from api.authentication import (
     PERMISSIONS_CLAIM,
     RoleRefreshToken,
@@ -26,7 +26,7 @@ from api.authentication import (
     tokens_revoke,
     verified_tokens,
 )
-from api.renderers import FastJSONRenderer, etag_matches, plan_etag, plan_renderings_forget
+from api.renderers import RENDERING_SCHEMA, FastJSONRenderer, etag_matches, plan_etag, plan_renderings_forget
 from api.serializers import PlanSummarySerializer, plan_detail_data
 from api.throttling import ScopedThrottle, UserOrKeyThrottle, window_hit
 from planning import selectors
@@ -68,7 +68,7 @@ def test_a_plan_has_a_strong_etag_whose_leading_integer_is_its_version(api, plan
     response = detail(api, plan)
     plan.refresh_from_db()
     assert response.status_code == 200
-    assert response["ETag"] == f'"{plan.version}-{plan.event_seq}"'
+    assert response["ETag"] == f'"{plan.version}-{plan.event_seq}-r{RENDERING_SCHEMA}"'
     assert int(response["ETag"].strip('"').split("-")[0]) == response.json()["version"] == plan.version
 
 
@@ -148,11 +148,21 @@ def test_the_fast_renderer_writes_what_drf_writes(plan):
     assert indented == JSONRenderer().render({"a": 1}, "application/json; indent=2")
 
 
-def test_etag_matching():
+def test_etag_matching(monkeypatch):
     etag = plan_etag(version=3, event_seq=7, internals=False)
-    assert etag == '"3-7"' and plan_etag(version=3, event_seq=7, internals=True) == '"3-7-i"'
-    assert etag_matches('"3-7"', etag) and etag_matches('W/"3-7"', etag) and etag_matches("*", etag)
-    assert not etag_matches(None, etag) and not etag_matches('"3-7-i"', etag) and not etag_matches('"3"', etag)
+    assert etag == '"3-7-r1"' and plan_etag(version=3, event_seq=7, internals=True) == '"3-7-r1-i"'
+    assert etag_matches('"3-7-r1"', etag) and etag_matches('W/"3-7-r1"', etag) and etag_matches("*", etag)
+    assert not etag_matches(None, etag) and not etag_matches('"3-7-r1-i"', etag) and not etag_matches('"3"', etag)
+    monkeypatch.setattr(renderers, "RENDERING_SCHEMA", 2)
+    assert not etag_matches(etag, plan_etag(version=3, event_seq=7, internals=False)), "a new shape: no 304"
+
+
+def test_a_new_rendering_schema_renders_again_and_answers_200_to_the_old_etag(api, plan, monkeypatch):
+    before = detail(api, plan)
+    monkeypatch.setattr(renderers, "RENDERING_SCHEMA", RENDERING_SCHEMA + 1)
+    after = detail(api, plan, **{"If-None-Match": before["ETag"]})
+    assert after.status_code == 200 and after["ETag"] != before["ETag"] and after.json() == before.json()
+    assert detail(api, plan, **{"If-None-Match": after["ETag"]}).status_code == 304
 
 
 def test_the_list_reads_only_the_columns_it_shows(api, plan):
