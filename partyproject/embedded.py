@@ -210,16 +210,21 @@ class EmbeddedServices:
         logger.info("Started %s (pid %s), log in %s", name, process.pid, self.log_dir / f"{name}.log")
         return process
 
+    def stop_process(self, process: subprocess.Popen, timeout: float = 20) -> None:
+        """Stop one process this started (SIGTERM, then SIGKILL), e.g. a worker the caller starts again."""
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        self.processes.remove(process)
+
     def stop(self, timeout: float = 20) -> None:
         """Stop what was started, newest first: SIGTERM (a worker finishes or hands back its tasks), then SIGKILL."""
         self._stopping.set()
         for process in reversed(self.processes):
             if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=timeout)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+                self.stop_process(process, timeout=timeout)
         self.processes.clear()
         self._workdir.cleanup()
