@@ -62,9 +62,9 @@ class RelayWindow:
 
     def step_since(self, *, now: datetime) -> datetime | None:
         """The lower bound of a step beginning `now`; None for a sweep of the whole lookback."""
-        if self.since is None or self.swept_at is None or now - self.swept_at >= self.sweep_every:
+        if self.swept_at is None or now - self.swept_at >= self.sweep_every:
             return None
-        return self.since
+        return self.since  # set by the sweep's drain at the latest
 
     def drained(self, *, began: datetime, since: datetime | None) -> None:
         """A step that began at `began` with bound `since` published everything it saw."""

@@ -30,6 +30,7 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.
 ROOT_URLCONF = "partyproject.urls"
 WSGI_APPLICATION = "partyproject.wsgi.application"
 ASGI_APPLICATION = "partyproject.asgi.application"
+ASGI_STREAM_ROUTING = "events.routing"  # the module with `sse_urlpatterns` and `websocket_application()`
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
